@@ -1,0 +1,1 @@
+"""Bundled data files (installed as ``lsmkit.data_samples``); see README.md in this folder."""

@@ -1,0 +1,36 @@
+"""lsmkit: an open, interactive toolkit for LSM-style wearable-sensor foundation models.
+
+The data model (``lsmkit.data``) is shared by everything: continuous per-participant
+*recordings* and *window batches*, both xarray Datasets with a float32 ``signal`` in physical
+units and NaN where the sensor produced no value. The simulator is the default data source.
+"""
+
+from .channels import CHANNEL_NAMES, CHANNELS, SENSOR_GROUPS, channel_table, get_channel, resolve_channel
+from .data import decode_labels, local_time, make_recordings, make_windows, missing_fraction, to_windows
+from .io import load_dataset, open_dataset, read_table, save
+from .samples import list_samples, load_sample
+from .simulator import simulate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CHANNELS",
+    "CHANNEL_NAMES",
+    "SENSOR_GROUPS",
+    "channel_table",
+    "get_channel",
+    "resolve_channel",
+    "make_recordings",
+    "make_windows",
+    "to_windows",
+    "local_time",
+    "decode_labels",
+    "missing_fraction",
+    "simulate",
+    "read_table",
+    "save",
+    "open_dataset",
+    "load_dataset",
+    "load_sample",
+    "list_samples",
+]

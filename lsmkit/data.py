@@ -1,0 +1,290 @@
+"""The data model: continuous recordings, window batches, and the step between them.
+
+Two forms of the same per-minute data, both ``xarray.Dataset`` objects with a float32 variable
+``signal`` in physical units and NaN wherever the sensor produced no value:
+
+recordings
+    Long per-participant data, dims ``("participant", "time", "channel")``. ``time`` is the number
+    of elapsed minutes since the participant's ``start`` (a per-participant datetime64 coordinate in
+    UTC), so the grid has no duplicates or holes at daylight-saving transitions; the IANA time zone
+    of each participant rides along as the ``timezone`` coordinate and :func:`local_time` turns
+    offsets into local wall-clock time. Recordings of different lengths are NaN-padded at the end.
+windows
+    The model's currency, dims ``("window", "time", "channel")`` with ``time`` the minute offset
+    within the window and per-window ``participant`` and ``start`` coordinates (DESIGN.md).
+
+Labels ride along as further variables. Per-minute labels have dims ``(..., "time")``; categorical
+ones are small integers with CF ``flag_values``/``flag_meanings`` attributes (see
+:func:`decode_labels`). Per-participant variables (dims ``("participant",)``) become per-window
+variables in :func:`to_windows`. An optional ``truth`` variable holds the values behind every gap
+(the simulator writes it) so that imputation can be scored on realistic missingness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .channels import CHANNEL_NAMES, CHANNELS, resolve_channel
+
+__all__ = [
+    "make_windows",
+    "make_recordings",
+    "to_windows",
+    "validate_windows",
+    "validate_recordings",
+    "local_time",
+    "decode_labels",
+    "categorical",
+    "missing_fraction",
+]
+
+_UNITS = {c.name: c.unit for c in CHANNELS}
+_GROUPS = {c.name: c.group for c in CHANNELS}
+
+
+def _channel_coords(channels: Sequence[str]) -> dict:
+    channels = [resolve_channel(c) for c in channels]
+    if len(set(channels)) != len(channels):
+        raise ValueError(f"duplicate channels after alias resolution: {channels}")
+    return {
+        "channel": ("channel", np.asarray(channels, dtype=object)),
+        "unit": ("channel", np.asarray([_UNITS[c] for c in channels], dtype=object)),
+        "group": ("channel", np.asarray([_GROUPS[c] for c in channels], dtype=object)),
+    }
+
+
+def _as_signal(signal, ndim: int) -> np.ndarray:
+    values = np.asarray(signal)
+    if values.ndim != ndim:
+        raise ValueError(f"signal must have {ndim} dimensions, got shape {values.shape}")
+    if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.complexfloating):
+        raise TypeError(f"signal must be real numbers, got dtype {values.dtype}")
+    return values.astype(np.float32, copy=False)
+
+
+def make_windows(
+    signal,
+    *,
+    participant: Sequence[str],
+    start,
+    channels: Sequence[str] = CHANNEL_NAMES,
+    **variables,
+) -> xr.Dataset:
+    """Build a window batch from a ``(window, time, channel)`` array in physical units.
+
+    ``participant`` and ``start`` give one value per window; ``channels`` names the last axis
+    (canonical names or aliases). Further keyword arguments become variables: a 1-D array is a
+    per-window label, a 2-D one a per-minute label, or pass ``(dims, values)`` tuples.
+    """
+    values = _as_signal(signal, 3)
+    n_window, n_time, _ = values.shape
+    coords = {
+        "window": np.arange(n_window),
+        "time": ("time", np.arange(n_time, dtype=np.int32), {"long_name": "minutes since the window start"}),
+        "participant": ("window", np.asarray(participant, dtype=object)),
+        "start": ("window", pd.to_datetime(np.asarray(start)).values.astype("datetime64[ns]")),
+        **_channel_coords(channels),
+    }
+    data_vars = {"signal": (("window", "time", "channel"), values)}
+    for name, value in variables.items():
+        if isinstance(value, tuple):
+            data_vars[name] = value
+        else:
+            value = np.asarray(value)
+            data_vars[name] = (("window", "time", "channel")[: value.ndim], value)
+    ds = xr.Dataset(data_vars, coords=coords)
+    validate_windows(ds)
+    return ds
+
+
+def make_recordings(
+    signal,
+    *,
+    participant: Sequence[str],
+    start,
+    channels: Sequence[str] = CHANNEL_NAMES,
+    timezone: Sequence[str] | str = "UTC",
+    **variables,
+) -> xr.Dataset:
+    """Build recordings from a ``(participant, time, channel)`` array of per-minute values.
+
+    ``start`` is each participant's first minute in UTC (naive or tz-aware timestamps; aware ones
+    are converted). ``timezone`` is one IANA name for all or one per participant. Keyword arguments
+    become variables as in :func:`make_windows`, with ``participant`` in place of ``window``.
+    """
+    values = _as_signal(signal, 3)
+    n_participant, n_time, _ = values.shape
+    start = pd.to_datetime(np.atleast_1d(np.asarray(start, dtype=object)), utc=True).tz_localize(None)
+    if isinstance(timezone, str):
+        timezone = [timezone] * n_participant
+    coords = {
+        "participant": ("participant", np.asarray(participant, dtype=object)),
+        "time": ("time", np.arange(n_time, dtype=np.int32), {"long_name": "minutes since the participant start"}),
+        "start": ("participant", start.values.astype("datetime64[ns]"), {"timezone": "UTC"}),
+        "timezone": ("participant", np.asarray(timezone, dtype=object)),
+        **_channel_coords(channels),
+    }
+    data_vars = {"signal": (("participant", "time", "channel"), values)}
+    for name, value in variables.items():
+        if isinstance(value, tuple):
+            data_vars[name] = value
+        else:
+            value = np.asarray(value)
+            data_vars[name] = (("participant", "time", "channel")[: value.ndim], value)
+    ds = xr.Dataset(data_vars, coords=coords)
+    validate_recordings(ds)
+    return ds
+
+
+def _validate(ds, kind: str, dims: tuple[str, str, str]) -> None:
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"{kind} must be an xarray.Dataset, got {type(ds).__name__}")
+    if "signal" not in ds:
+        raise ValueError(f"{kind} must have a 'signal' variable; found {sorted(ds.data_vars)}")
+    if ds["signal"].dims != dims:
+        raise ValueError(f"{kind} 'signal' must have dims {dims}, got {ds['signal'].dims}")
+    if not np.issubdtype(ds["signal"].dtype, np.floating):
+        raise TypeError(f"{kind} 'signal' must be floating point, got {ds['signal'].dtype}")
+    for coord in ("channel", dims[0] if dims[0] == "participant" else "participant", "start"):
+        if coord not in ds.coords:
+            raise ValueError(f"{kind} is missing the {coord!r} coordinate")
+    unknown = [c for c in ds["channel"].values if c not in CHANNEL_NAMES]
+    if unknown:
+        raise ValueError(f"{kind} has unknown channels {unknown}; expected canonical names from lsmkit.CHANNELS")
+
+
+def validate_windows(ds) -> None:
+    """Raise ``TypeError``/``ValueError`` unless ``ds`` is a window batch (DESIGN.md)."""
+    _validate(ds, "windows", ("window", "time", "channel"))
+
+
+def validate_recordings(ds) -> None:
+    """Raise ``TypeError``/``ValueError`` unless ``ds`` is a recordings dataset."""
+    _validate(ds, "recordings", ("participant", "time", "channel"))
+
+
+def missing_fraction(ds: xr.Dataset, dim=("time", "channel"), channels: Sequence[str] | None = None) -> xr.DataArray:
+    """Fraction of NaN values in ``signal`` over ``dim``, optionally only over ``channels``."""
+    signal = ds["signal"] if channels is None else ds["signal"].sel(channel=list(channels))
+    return signal.isnull().mean(dim)
+
+
+def to_windows(
+    recordings: xr.Dataset,
+    minutes: int = 300,
+    stride: int | None = None,
+    max_missing: float = 0.5,
+) -> xr.Dataset:
+    """Cut recordings into a window batch.
+
+    Parameters
+    ----------
+    recordings
+        A recordings dataset (numpy- or dask-backed; dask stays lazy apart from the small
+        missingness summary, so larger-than-memory stores window with bounded memory).
+    minutes
+        Window length in minutes (the paper: 300; LSM-2: 1440).
+    stride
+        Minutes between window starts; defaults to ``minutes`` (no overlap).
+    max_missing
+        Keep windows whose missing fraction is at most this. The fraction counts only channels
+        the recordings carry at all (a channel that is NaN everywhere is absent, not missing), so
+        data from a device with five sensors is not rejected for lacking the other 21.
+
+    Per-minute variables are windowed alongside ``signal``; per-participant variables become
+    per-window ones. When a per-minute ``activity`` label is present, per-window ``exercise``
+    and ``dominant_activity`` labels are derived from it (see :func:`lsmkit.labels.window_labels`).
+    """
+    validate_recordings(recordings)
+    if int(minutes) != minutes or minutes < 1:
+        raise ValueError(f"minutes must be a positive integer, got {minutes!r}")
+    stride = int(minutes if stride is None else stride)
+    if stride < 1:
+        raise ValueError(f"stride must be a positive integer, got {stride!r}")
+    if not 0.0 <= max_missing <= 1.0:
+        raise ValueError(f"max_missing must be a fraction in [0, 1], got {max_missing!r}")
+    n_time = recordings.sizes["time"]
+    if n_time < minutes:
+        raise ValueError(f"recordings are {n_time} minutes long, shorter than one {minutes}-minute window")
+
+    offsets = np.arange(0, n_time - minutes + 1, stride)
+    present = recordings["signal"].notnull().any(("participant", "time")).compute().values
+    if not present.any():
+        raise ValueError("recordings hold no observed value in any channel")
+
+    # Missingness of every candidate window from per-minute counts (cumulative sums): cheap and
+    # streams through dask chunks without materialising the windows.
+    per_minute = recordings["signal"].isel(channel=np.flatnonzero(present)).isnull().sum("channel")
+    cum = np.concatenate(
+        [np.zeros((recordings.sizes["participant"], 1)), per_minute.cumsum("time").compute().values], axis=1
+    )
+    frac = (cum[:, offsets + minutes] - cum[:, offsets]) / (minutes * present.sum())  # (P, W)
+    p_idx, w_idx = np.nonzero(frac <= max_missing)
+    first = offsets[w_idx]
+
+    # Gather windows with one vectorised index: (P, T, C) -> (W, minutes, C)
+    time_index = xr.DataArray(first[:, None] + np.arange(minutes), dims=("window", "time"))
+    part_index = xr.DataArray(p_idx, dims="window")
+    per_minute_vars = [v for v in recordings.data_vars if "time" in recordings[v].dims]
+    per_participant_vars = [v for v in recordings.data_vars if recordings[v].dims == ("participant",)]
+
+    out = recordings[per_minute_vars].drop_vars(["start", "timezone"], errors="ignore")
+    out = out.isel(participant=part_index, time=time_index)
+    out = out.drop_vars("time", errors="ignore")
+    out = out.assign_coords(
+        window=np.arange(len(p_idx)),
+        time=("time", np.arange(minutes, dtype=np.int32), {"long_name": "minutes since the window start"}),
+        participant=("window", recordings["participant"].values[p_idx]),
+        start=("window", recordings["start"].values[p_idx] + first.astype("timedelta64[m]")),
+        timezone=("window", recordings["timezone"].values[p_idx]) if "timezone" in recordings.coords else None,
+    )
+    if "timezone" not in recordings.coords:
+        out = out.drop_vars("timezone")
+    for var in per_participant_vars:
+        out[var] = ("window", recordings[var].values[p_idx], recordings[var].attrs)
+    if "activity" in out:
+        from .labels import window_labels
+
+        out = out.assign(window_labels(out["activity"]))
+    out = out.transpose("window", "time", "channel", ...)
+    out.attrs = dict(recordings.attrs, window_minutes=int(minutes), window_stride=stride, max_missing=float(max_missing))
+    return out
+
+
+def local_time(ds: xr.Dataset) -> xr.DataArray:
+    """Local wall-clock datetime64 of every minute, from ``start`` (UTC) and ``timezone``.
+
+    Works for both forms: the result has dims ``(participant|window, time)``.
+    """
+    row = "window" if "window" in ds.dims else "participant"
+    zones = ds["timezone"].values if "timezone" in ds.coords else ["UTC"] * ds.sizes[row]
+    offsets = pd.to_timedelta(ds["time"].values, unit="min")
+    rows = []
+    for start, zone in zip(pd.to_datetime(ds["start"].values), zones):
+        utc = (start + offsets).tz_localize("UTC")
+        rows.append(utc.tz_convert(zone).tz_localize(None).values)
+    return xr.DataArray(np.stack(rows), dims=(row, "time"), coords={row: ds[row], "time": ds["time"]})
+
+
+def categorical(codes, categories: Sequence[str], **attrs) -> tuple:
+    """A ``(values, attrs)`` pair for a CF-style categorical label with the given category names."""
+    return np.asarray(codes, dtype=np.int8), {
+        "flag_values": np.arange(len(categories), dtype=np.int8),
+        "flag_meanings": " ".join(categories),
+        **attrs,
+    }
+
+
+def decode_labels(da: xr.DataArray) -> xr.DataArray:
+    """Turn a CF-style categorical label (``flag_values``/``flag_meanings``) into strings."""
+    if "flag_meanings" not in da.attrs:
+        raise ValueError(f"{da.name!r} is not a categorical label (no 'flag_meanings' attribute)")
+    names = np.asarray(da.attrs["flag_meanings"].split(), dtype=object)
+    codes = np.asarray(da.attrs.get("flag_values", np.arange(len(names))))
+    lookup = dict(zip(codes.tolist(), names))
+    decoded = np.vectorize(lookup.get, otypes=[object])(da.values)
+    return da.copy(data=decoded)

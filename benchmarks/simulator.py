@@ -1,0 +1,54 @@
+"""Simulator throughput: windows of 300 minutes x 26 channels per second on one CPU core.
+
+    python benchmarks/simulator.py [--participants 64] [--days 7] [--repeats 3]
+
+Measures ``lsmkit.simulate`` alone and followed by ``lsmkit.to_windows`` (what training on the fly
+needs). Pins itself to one core where the OS allows it, and reports the best of several repeats.
+"""
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+
+import lsmkit
+from lsmkit.physiology import _entropy_table
+
+
+def best_of(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), float(np.median(times))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--participants", type=int, default=64)
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    _entropy_table()  # one-off set-up (cached for the process), not part of steady-state throughput
+
+    windows = args.participants * args.days * 1440 / 300
+    seeds = iter(range(10**6))
+    sim_best, sim_median = best_of(lambda: lsmkit.simulate(args.participants, args.days, seed=next(seeds)), args.repeats)
+    both_best, both_median = best_of(
+        lambda: lsmkit.to_windows(lsmkit.simulate(args.participants, args.days, seed=next(seeds)), 300, max_missing=1.0),
+        args.repeats,
+    )
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; one core used")
+    print(f"lsmkit {lsmkit.__version__}, numpy {np.__version__}")
+    print(f"cohort: {args.participants} participants x {args.days} days = {windows:.0f} windows of 300 min x 26 channels")
+    print(f"simulate               : {windows / sim_best:8.0f} windows/s (best of {args.repeats}; median {windows / sim_median:.0f})")
+    print(f"simulate + to_windows  : {windows / both_best:8.0f} windows/s (best of {args.repeats}; median {windows / both_median:.0f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -22,7 +22,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.ndimage import map_coordinates
 from scipy.signal import lfilter
 
 __all__ = [
@@ -108,13 +107,19 @@ def _entropy_table() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _entropy_moments(sigma, n):
-    """Bilinear interpolation of the entropy table in (log sigma, n), clamped at its edges."""
-    mean, std = _entropy_table()
-    fi = np.interp(np.log(np.clip(sigma, _TABLE_SIGMA[0], _TABLE_SIGMA[-1])), np.log(_TABLE_SIGMA),
-                   np.arange(len(_TABLE_SIGMA)))
-    fj = np.interp(n, _TABLE_N, np.arange(len(_TABLE_N)))
-    coords = np.stack([fi.ravel(), fj.ravel()])
-    return tuple(map_coordinates(t, coords, order=1, mode="nearest").reshape(fi.shape) for t in (mean, std))
+    """Mean and SD of the plug-in entropy by bilinear interpolation in (log sigma, n), clamped."""
+    table = np.stack(_entropy_table(), axis=-1).reshape(-1, 2)  # (I * J, 2): mean, std
+    n_j = len(_TABLE_N)
+    fi = np.interp(np.log(sigma), np.log(_TABLE_SIGMA), np.arange(len(_TABLE_SIGMA), dtype=float))
+    fj = np.interp(n, _TABLE_N, np.arange(n_j, dtype=float))
+    i0 = np.minimum(fi.astype(np.intp), len(_TABLE_SIGMA) - 2)
+    j0 = np.minimum(fj.astype(np.intp), n_j - 2)
+    wi, wj = (fi - i0)[..., None], (fj - j0)[..., None]
+    corner = i0 * n_j + j0
+    value = (table[corner] * (1 - wi) + table[corner + n_j] * wi) * (1 - wj) + (
+        table[corner + 1] * (1 - wi) + table[corner + n_j + 1] * wi
+    ) * wj
+    return value[..., 0], value[..., 1]
 
 
 def sample_rr_statistics(mu, sigma, rho, noise) -> dict[str, np.ndarray]:

@@ -340,7 +340,10 @@ def physiology(traits: dict, schedule: dict, minute_of_day: np.ndarray, rng: np.
     # Altimeter: sensor noise, and real height changes on stairs and hills.
     out["altitude_std"] = 0.12 * noise * np.exp(rng.normal(0, 0.35, T)) + terrain * rng.lognormal(np.log(1.6), 0.4, T)
 
-    truth = np.stack([out[name] for name in CHANNEL_NAMES], axis=1).astype(np.float32)  # (T, C)
+    truth = np.empty((len(CHANNEL_NAMES), T), dtype=np.float32)
+    for i, name in enumerate(CHANNEL_NAMES):  # contiguous rows are the cheap way to fill it
+        truth[i] = out[name]
+    truth = truth.T  # (C, T) -> (T, C), a view
     observed = truth.copy()
     # Gaps the device makes: motion defeats PPG (HRV first, then heart rate), contact loss for EDA.
     heart = [CHANNEL_NAMES.index(n) for n in CHANNEL_NAMES[:10] if n not in ("resting_heart_rate",)]

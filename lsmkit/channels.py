@@ -131,19 +131,19 @@ assert len(_ALIASES) == sum(1 + len(c.aliases) for c in CHANNELS), "alias collis
 
 
 def get_channel(name: str) -> Channel:
-    """The :class:`Channel` for a canonical name or alias; ``KeyError`` names the valid ones."""
+    """The :class:`Channel` for a canonical name or alias; ``ValueError`` names the valid ones."""
     return _BY_NAME[resolve_channel(name)]
 
 
 def resolve_channel(name: str, *, strict: bool = True) -> str | None:
     """Map a vendor column name (``"bpm"``, ``"Heart Rate"``, ``"hr"``) to its canonical name.
 
-    Returns ``None`` for an unknown name when ``strict`` is false; otherwise raises ``KeyError``
+    Returns ``None`` for an unknown name when ``strict`` is false; otherwise raises ``ValueError``
     listing the canonical names.
     """
     canonical = _ALIASES.get(_key(name))
     if canonical is None and strict:
-        raise KeyError(
+        raise ValueError(
             f"unknown channel {name!r}; expected one of the canonical names "
             f"{', '.join(CHANNEL_NAMES)} or one of their aliases (see lsmkit.channel_table())"
         )

@@ -38,7 +38,7 @@ def test_other_aliases(alias, name):
 
 
 def test_unknown_channel_names_the_valid_ones():
-    with pytest.raises(KeyError, match="unknown channel 'glucose'.*heart_rate"):
+    with pytest.raises(ValueError, match="unknown channel 'glucose'.*heart_rate"):
         resolve_channel("glucose")
     assert resolve_channel("glucose", strict=False) is None
 

@@ -1,0 +1,238 @@
+"""LSM: a masked-autoencoder vision transformer over the (time x channel) sensor image.
+
+Read top to bottom: configuration and presets, fixed 2-D sine-cosine positions, one transformer
+block, then the model, whose methods are the algorithm's steps: ``patchify``, ``forward_encoder``
+(AIM: tokens with no visible value are dropped or attention-masked), ``forward_decoder`` (a light
+decoder with a learned mask token), ``forward_loss`` (MSE on hidden, truly observed values only).
+
+Shape vocabulary, used in every shape comment:
+    B batch, T minutes, C channels (padded to a whole number of channel groups),
+    N tokens (= T/pt * C/pc), P values per patch (= pt * pc), K tokens kept by the encoder,
+    D encoder width, E decoder width.
+
+Inputs are z-scored values with NaN where the sensor gave nothing; ``hidden`` marks the entries
+the task hides. The patch embedding sees each patch's values *and which of them are present*
+(observed and not hidden), so real gaps and single hidden channels inside a patch need no
+imputation before the model runs (LSM-2's adaptive and inherited masking).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["ModelConfig", "PRESETS", "get_config", "LSM", "sincos_2d"]
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    width: int = 192
+    depth: int = 4
+    heads: int = 3
+    decoder_width: int = 128
+    decoder_depth: int = 2
+    decoder_heads: int = 4
+    patch: tuple[int, int] = (10, 5)  # minutes x channels
+    n_channels: int = 26
+    mlp_ratio: float = 4.0
+
+
+# The paper's sizes (LSM_REFERENCE.md) and smaller ones for CPU work.
+PRESETS: dict[str, ModelConfig] = {
+    "tiny": ModelConfig(width=64, depth=2, heads=2, decoder_width=64, decoder_depth=1, decoder_heads=2),
+    "mini": ModelConfig(width=128, depth=3, heads=4, decoder_width=96, decoder_depth=1, decoder_heads=4),
+    "2M": ModelConfig(width=192, depth=4, heads=3, decoder_width=128, decoder_depth=2),
+    "7M": ModelConfig(width=256, depth=8, heads=4, decoder_width=192, decoder_depth=2),
+    "25M": ModelConfig(width=384, depth=12, heads=6, decoder_width=256, decoder_depth=4),
+    "110M": ModelConfig(width=768, depth=12, heads=12, decoder_width=512, decoder_depth=8, decoder_heads=16),
+    "328M": ModelConfig(width=1024, depth=24, heads=16, decoder_width=512, decoder_depth=8, decoder_heads=16),
+}
+
+
+def get_config(name: str, **overrides) -> ModelConfig:
+    """The preset called ``name``, with any fields replaced by ``overrides``."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
+    return replace(PRESETS[name], **overrides)
+
+
+def sincos_2d(n_time: int, n_group: int, dim: int) -> torch.Tensor:
+    """Fixed 2-D sine-cosine positions, half the width for time and half for channel group.
+
+    Returns (N, dim) with token n = time_index * n_group + group_index, matching ``patchify``.
+    """
+    if dim % 4:
+        raise ValueError(f"width must be divisible by 4 for 2-D sine-cosine positions, got {dim}")
+
+    def sincos_1d(positions: torch.Tensor, d: int) -> torch.Tensor:
+        freq = 1.0 / 10000 ** (torch.arange(d // 2, dtype=torch.float64) / (d / 2))
+        angle = positions[:, None].double() * freq[None, :]  # (L, d/2)
+        return torch.cat([angle.sin(), angle.cos()], dim=1)  # (L, d)
+
+    t, g = torch.meshgrid(torch.arange(n_time), torch.arange(n_group), indexing="ij")
+    pos = torch.cat([sincos_1d(t.flatten(), dim // 2), sincos_1d(g.flatten(), dim // 2)], dim=1)
+    return pos.float()  # (N, dim)
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block; ``key_mask`` (B, K) hides keys that carry no information."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float):
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"width {dim} is not divisible by {heads} heads")
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.norm2 = nn.LayerNorm(dim)
+        hidden = int(dim * mlp_ratio)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+
+    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
+        B, K, D = x.shape
+        qkv = self.qkv(self.norm1(x)).view(B, K, 3, self.heads, D // self.heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # (B, K, 3, H, D/H) -> 3 x (B, H, K, D/H)
+        attn_mask = None if key_mask is None else key_mask[:, None, None, :]  # (B, 1, 1, K)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
+        x = x + self.proj(y.transpose(1, 2).reshape(B, K, D))  # (B, H, K, D/H) -> (B, K, D)
+        return x + self.mlp(self.norm2(x))
+
+
+class LSM(nn.Module):
+    """Masked autoencoder over per-minute sensor windows."""
+
+    def __init__(self, config: ModelConfig = ModelConfig()):
+        super().__init__()
+        self.config = config
+        pt, pc = config.patch
+        P, D, E = pt * pc, config.width, config.decoder_width
+        self.n_groups = math.ceil(config.n_channels / pc)
+        # Values and their presence flags go in together: (B, N, 2P) -> (B, N, D)
+        self.patch_embed = nn.Linear(2 * P, D)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, D))  # always visible: no row attends to nothing
+        self.blocks = nn.ModuleList(Block(D, config.heads, config.mlp_ratio) for _ in range(config.depth))
+        self.norm = nn.LayerNorm(D)
+        self.decoder_embed = nn.Linear(D, E)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, E))
+        self.decoder_blocks = nn.ModuleList(
+            Block(E, config.decoder_heads, config.mlp_ratio) for _ in range(config.decoder_depth)
+        )
+        self.decoder_norm = nn.LayerNorm(E)
+        self.decoder_pred = nn.Linear(E, P)
+        self._init_weights()
+
+    def _init_weights(self):
+        nn.init.normal_(self.cls_token, std=0.02)
+        nn.init.normal_(self.mask_token, std=0.02)
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.LayerNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    # ---- patches ---------------------------------------------------------------------------
+    def patchify(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, C) -> (B, N, P), padding time and channels up to whole patches with zeros."""
+        pt, pc = self.config.patch
+        B, T, C = x.shape
+        gt = math.ceil(T / pt)
+        x = F.pad(x, (0, self.n_groups * pc - C, 0, gt * pt - T))  # (B, gt*pt, G*pc)
+        x = x.view(B, gt, pt, self.n_groups, pc).permute(0, 1, 3, 2, 4)  # (B, gt, G, pt, pc)
+        return x.reshape(B, gt * self.n_groups, pt * pc)  # (B, N, P)
+
+    def unpatchify(self, patches: torch.Tensor, T: int, C: int) -> torch.Tensor:
+        """(B, N, P) -> (B, T, C), dropping the padding."""
+        pt, pc = self.config.patch
+        B, N, _ = patches.shape
+        gt = N // self.n_groups
+        x = patches.view(B, gt, self.n_groups, pt, pc).permute(0, 1, 3, 2, 4)  # (B, gt, pt, G, pc)
+        return x.reshape(B, gt * pt, self.n_groups * pc)[:, :T, :C]  # (B, T, C)
+
+    def positions(self, n_tokens: int, width: int, device) -> torch.Tensor:
+        return sincos_2d(n_tokens // self.n_groups, self.n_groups, width).to(device)  # (N, width)
+
+    # ---- encoder ---------------------------------------------------------------------------
+    def forward_encoder(self, values: torch.Tensor, present: torch.Tensor):
+        """Encode the tokens that hold at least one present value.
+
+        ``values`` and ``present`` are (B, N, P). Tokens with nothing present are dropped, down to
+        the largest visible count in the batch (static shapes per batch); the remaining invisible
+        ones are hidden from attention by the key mask. Returns the latent (B, 1+K, D) with the
+        class token first, the kept token indices (B, K) and the key mask (B, 1+K).
+        """
+        B, N, _ = values.shape
+        tokens = self.patch_embed(torch.cat([values * present, present.float()], dim=-1))  # (B, N, D)
+        tokens = tokens + self.positions(N, tokens.shape[-1], tokens.device)
+        visible = present.any(dim=-1)  # (B, N)
+        K = int(visible.sum(dim=1).max())
+        keep = torch.sort((~visible).to(torch.int8), dim=1, stable=True).indices[:, :K]  # visible first, (B, K)
+        tokens = torch.gather(tokens, 1, keep[..., None].expand(-1, -1, tokens.shape[-1]))  # (B, K, D)
+        key_mask = torch.gather(visible, 1, keep)  # (B, K)
+        x = torch.cat([self.cls_token.expand(B, -1, -1), tokens], dim=1)  # (B, 1+K, D)
+        key_mask = torch.cat([key_mask.new_ones(B, 1), key_mask], dim=1)  # (B, 1+K)
+        for block in self.blocks:
+            x = block(x, key_mask)
+        return self.norm(x), keep, key_mask
+
+    # ---- decoder ---------------------------------------------------------------------------
+    def forward_decoder(self, latent: torch.Tensor, keep: torch.Tensor, key_mask: torch.Tensor, n_tokens: int):
+        """Predict every patch's values: encoded tokens where visible, the mask token elsewhere."""
+        y = self.decoder_embed(latent)  # (B, 1+K, E)
+        B, _, E = y.shape
+        full = self.mask_token.expand(B, n_tokens, E).clone()  # (B, N, E)
+        encoded = torch.where(key_mask[:, 1:, None], y[:, 1:], self.mask_token)  # (B, K, E)
+        full = full.scatter(1, keep[..., None].expand(-1, -1, E), encoded)
+        x = torch.cat([y[:, :1], full + self.positions(n_tokens, E, y.device)], dim=1)  # (B, 1+N, E)
+        for block in self.decoder_blocks:
+            x = block(x)
+        return self.decoder_pred(self.decoder_norm(x))[:, 1:]  # (B, N, P)
+
+    # ---- loss ------------------------------------------------------------------------------
+    @staticmethod
+    def forward_loss(target: torch.Tensor, pred: torch.Tensor, scored: torch.Tensor) -> torch.Tensor:
+        """MSE over the entries that are hidden and truly observed (``scored``), all (B, N, P)."""
+        n = scored.sum()
+        if n == 0:
+            return pred.sum() * 0.0  # keeps the graph (and DDP's gradient sync) intact
+        return ((pred - target) ** 2 * scored).sum() / n
+
+    def forward(self, x: torch.Tensor, hidden: torch.Tensor):
+        """Loss and reconstruction for z-scored windows ``x`` (B, T, C) with NaN for missing.
+
+        ``hidden`` (B, T, C) is the task mask. Returns ``(loss, reconstruction (B, T, C))``.
+        """
+        if x.shape[-1] != self.config.n_channels:
+            raise ValueError(f"expected {self.config.n_channels} channels, got {x.shape[-1]}")
+        observed = ~torch.isnan(x)
+        present = self.patchify((observed & ~hidden).float()) > 0  # (B, N, P)
+        scored = self.patchify((observed & hidden).float()) > 0
+        values = self.patchify(torch.nan_to_num(x))
+        latent, keep, key_mask = self.forward_encoder(values, present)
+        pred = self.forward_decoder(latent, keep, key_mask, values.shape[1])
+        loss = self.forward_loss(values, pred, scored)
+        return loss, self.unpatchify(pred, x.shape[1], x.shape[2])
+
+    @torch.no_grad()
+    def embed(self, x: torch.Tensor, hidden: torch.Tensor | None = None):
+        """Token embeddings (B, N, D) with NaN for tokens that held no present value, and the
+        class token (B, D)."""
+        observed = ~torch.isnan(x)
+        if hidden is not None:
+            observed = observed & ~hidden
+        present = self.patchify(observed.float()) > 0
+        values = self.patchify(torch.nan_to_num(x))
+        latent, keep, key_mask = self.forward_encoder(values, present)
+        B, N, D = values.shape[0], values.shape[1], latent.shape[-1]
+        tokens = latent.new_full((B, N, D), float("nan"))
+        encoded = torch.where(key_mask[:, 1:, None], latent[:, 1:], float("nan"))
+        return tokens.scatter(1, keep[..., None].expand(-1, -1, D), encoded), latent[:, 0]
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,234 @@
+"""Shipped pretrained weights and the friendly wrapper around them.
+
+``model = lsmkit.load_pretrained()`` loads the default checkpoint from ``lsmkit/weights/``
+(safetensors, never pickle) after checking its sha256 against the JSON card next to it. The
+wrapper takes and returns window batches in physical units; z-scoring with the statistics stored
+in the card happens inside.
+
+======================================  ==========================================================
+``model.impute(windows, mask)``         hidden and missing values filled, observed values untouched
+``model.forecast(windows, minutes)``    the last ``minutes`` of every window predicted
+``model.reconstruct(windows, mask)``    the model's reconstruction of every value
+``model.embed(windows, pool="mean")``   window embeddings, dims ``("window", "feature")``
+======================================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+import xarray as xr
+
+from . import masks
+from .channels import CHANNEL_NAMES, CHANNELS
+from .data import validate_windows
+from .model import LSM, ModelConfig
+
+__all__ = ["DEFAULT_WEIGHTS", "PretrainedLSM", "load_pretrained", "list_pretrained", "export_weights"]
+
+DEFAULT_WEIGHTS = "lsm-2m"
+_RANGES = np.array([c.valid_range for c in CHANNELS], dtype=np.float32)  # (C, 2)
+
+
+def _weights_dir() -> Path:
+    return Path(str(resources.files("lsmkit").joinpath("weights")))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def list_pretrained() -> list[str]:
+    """Names of the shipped checkpoints."""
+    return sorted(p.stem for p in _weights_dir().glob("*.json"))
+
+
+def load_pretrained(name: str | None = None, *, device: str = "cpu") -> "PretrainedLSM":
+    """Load a shipped checkpoint by name (default :data:`DEFAULT_WEIGHTS`), verified by sha256."""
+    from safetensors.torch import load_file
+
+    name = name or DEFAULT_WEIGHTS
+    card_path = _weights_dir() / f"{name}.json"
+    if not card_path.exists():
+        raise ValueError(f"unknown pretrained model {name!r}; available: {', '.join(list_pretrained()) or 'none'}")
+    card = json.loads(card_path.read_text())
+    weights = card_path.with_name(card["weights_file"])
+    if not weights.exists():
+        raise FileNotFoundError(f"weights file {weights} is missing; reinstall lsmkit")
+    digest = _sha256(weights)
+    if digest != card["sha256"]:
+        raise ValueError(f"weights {weights} are corrupted or were changed: sha256 {digest} != card {card['sha256']}")
+    config = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in card["model_config"].items()})
+    model = LSM(config)
+    model.load_state_dict(load_file(weights))
+    return PretrainedLSM(model.to(device).eval(), card)
+
+
+def export_weights(checkpoint: dict, path, *, notes: str = "") -> Path:
+    """Write a training checkpoint's weights as safetensors plus a JSON card; returns the card path.
+
+    ``checkpoint`` is what :func:`lsmkit.train.load_checkpoint` returns; ``path`` is the card path
+    without suffix (``.../lsm-2m`` writes ``lsm-2m.safetensors`` and ``lsm-2m.json``).
+    """
+    from safetensors.torch import save_file
+
+    from . import __version__
+
+    path = Path(path)
+    weights = path.with_suffix(".safetensors")
+    save_file({k: v.contiguous() for k, v in checkpoint["model"].items()}, weights)
+    last = checkpoint["history"][-1] if checkpoint["history"] else {}
+    card = {
+        "name": path.name,
+        "weights_file": weights.name,
+        "sha256": _sha256(weights),
+        "preset": checkpoint["train_config"]["preset"],
+        "model_config": checkpoint["model_config"],
+        "patch_minutes": checkpoint["model_config"]["patch"][0],
+        "patch_channels": checkpoint["model_config"]["patch"][1],
+        "window_minutes": checkpoint["train_config"]["minutes"],
+        "channels": list(checkpoint["channels"]),
+        "norm_mean": [float(v) for v in checkpoint["norm_mean"]],
+        "norm_std": [float(v) for v in checkpoint["norm_std"]],
+        "parameters": int(sum(v.numel() for v in checkpoint["model"].values())),
+        "training": {
+            "data": checkpoint["train_config"]["windows"] or "lsmkit.simulate, streamed chunk by chunk (see config)",
+            "steps": checkpoint["step"],
+            "samples": checkpoint["step"] * checkpoint["train_config"]["batch_size"],
+            "config": checkpoint["train_config"],
+            "history": checkpoint["history"],
+        },
+        "validation_mse": {k[4:]: v for k, v in last.items() if k.startswith("val_")},
+        "validation_data": "held-out simulated participants (lsmkit.train.validation_set)",
+        "lsmkit_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "notes": notes,
+    }
+    card_path = path.with_suffix(".json")
+    card_path.write_text(json.dumps(card, indent=1))
+    return card_path
+
+
+class PretrainedLSM:
+    """A pretrained LSM in physical units: impute, forecast, reconstruct, embed window batches."""
+
+    def __init__(self, model: LSM, card: dict, batch_size: int = 256):
+        self.model = model
+        self.card = card
+        self.batch_size = batch_size
+        self.mean = np.asarray(card["norm_mean"], dtype=np.float32)
+        self.std = np.asarray(card["norm_std"], dtype=np.float32)
+        self.minutes = int(card["window_minutes"])
+        if list(card["channels"]) != list(CHANNEL_NAMES):
+            raise ValueError("the checkpoint's channel list differs from lsmkit.CHANNELS")
+
+    def __repr__(self) -> str:
+        val = ", ".join(f"{k} {v:.3f}" for k, v in self.card.get("validation_mse", {}).items())
+        return (f"PretrainedLSM({self.card['name']!r}: preset {self.card['preset']}, "
+                f"{self.card['parameters'] / 1e6:.2f}M parameters, {self.minutes}-minute windows; "
+                f"validation MSE {val})")
+
+    # ---- boundaries ------------------------------------------------------------------------
+    def _signal(self, windows: xr.Dataset) -> np.ndarray:
+        """Canonical-order (W, T, 26) float32 array; absent channels all-NaN."""
+        validate_windows(windows)
+        if windows.sizes["time"] != self.minutes:
+            raise ValueError(f"windows are {windows.sizes['time']} minutes long; this model takes {self.minutes}-minute "
+                             f"windows (cut them with lsmkit.to_windows(..., minutes={self.minutes}))")
+        signal = windows["signal"].transpose("window", "time", "channel")
+        signal = signal.reindex(channel=list(CHANNEL_NAMES))  # absent channels become NaN
+        return signal.values.astype(np.float32)
+
+    def _mask(self, mask, windows: xr.Dataset) -> np.ndarray:
+        if mask is None:
+            return np.zeros((windows.sizes["window"], self.minutes, len(CHANNEL_NAMES)), dtype=bool)
+        if not isinstance(mask, xr.DataArray) or mask.dtype != bool:
+            raise TypeError(f"mask must be a boolean xarray.DataArray (see lsmkit.masks), got {type(mask).__name__}")
+        if set(mask.dims) != set(masks.DIMS):
+            raise ValueError(f"mask must have dims {masks.DIMS}, got {mask.dims}")
+        mask = mask.transpose(*masks.DIMS)
+        if mask.shape != windows["signal"].transpose(*masks.DIMS).shape:
+            raise ValueError(f"mask shape {mask.shape} differs from the windows' {windows['signal'].shape}")
+        if "channel" in mask.coords:
+            return mask.reindex(channel=list(CHANNEL_NAMES), fill_value=False).values
+        channels = list(windows["channel"].values)
+        full = np.zeros(mask.shape[:2] + (len(CHANNEL_NAMES),), dtype=bool)
+        full[..., [CHANNEL_NAMES.index(c) for c in channels]] = mask.values
+        return full
+
+    def _output(self, windows: xr.Dataset, values: np.ndarray) -> xr.Dataset:
+        """Put canonical-order values back into a Dataset shaped like ``windows``."""
+        full = xr.DataArray(values, dims=masks.DIMS, coords={"channel": list(CHANNEL_NAMES)})
+        signal = windows["signal"].transpose(*masks.DIMS)
+        out = full.sel(channel=signal["channel"].values).values.astype(np.float32)
+        result = windows.copy()
+        result["signal"] = signal.copy(data=out).transpose(*windows["signal"].dims)
+        return result
+
+    # ---- the model ---------------------------------------------------------------------------
+    @torch.inference_mode()
+    def _reconstruct(self, signal: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+        z = (signal - self.mean) / self.std
+        out = np.empty_like(z)
+        device = next(self.model.parameters()).device
+        for i in range(0, len(z), self.batch_size):
+            x = torch.from_numpy(z[i : i + self.batch_size]).to(device)
+            h = torch.from_numpy(hidden[i : i + self.batch_size]).to(device)
+            _, rec = self.model(x, h)
+            out[i : i + self.batch_size] = rec.float().cpu().numpy()
+        physical = out * self.std + self.mean
+        return np.clip(physical, _RANGES[:, 0], _RANGES[:, 1])  # never outside what a sensor can report
+
+    def reconstruct(self, windows: xr.Dataset, mask: xr.DataArray | None = None) -> xr.Dataset:
+        """The model's reconstruction of every value, seeing only what ``mask`` leaves visible."""
+        signal = self._signal(windows)
+        return self._output(windows, self._reconstruct(signal, self._mask(mask, windows)))
+
+    def impute(self, windows: xr.Dataset, mask: xr.DataArray | None = None) -> xr.Dataset:
+        """Fill the values hidden by ``mask`` and the missing ones; observed, unhidden values stay."""
+        signal = self._signal(windows)
+        hidden = self._mask(mask, windows)
+        rec = self._reconstruct(signal, hidden)
+        keep = ~np.isnan(signal) & ~hidden
+        return self._output(windows, np.where(keep, signal, rec))
+
+    def forecast(self, windows: xr.Dataset, minutes: int) -> xr.Dataset:
+        """Predict the last ``minutes`` of each window from the minutes before them."""
+        return self.impute(windows, masks.extrapolation(windows, minutes))
+
+    @torch.inference_mode()
+    def embed(self, windows: xr.Dataset, pool: str = "mean") -> xr.DataArray:
+        """Encoder embeddings: mean over the tokens that hold data (``pool="mean"``, dims
+        ``("window", "feature")``) or one per token (``pool="none"``, dims
+        ``("window", "token", "feature")``, NaN for tokens with no data)."""
+        if pool not in ("mean", "none"):
+            raise ValueError(f"pool must be 'mean' or 'none', got {pool!r}")
+        z = (self._signal(windows) - self.mean) / self.std
+        device = next(self.model.parameters()).device
+        chunks = []
+        for i in range(0, len(z), self.batch_size):
+            tokens, cls = self.model.embed(torch.from_numpy(z[i : i + self.batch_size]).to(device))
+            tokens = tokens.float().cpu().numpy()
+            if pool == "mean":  # over tokens that hold data; the class token for windows with none
+                has = ~np.isnan(tokens[..., 0])  # (B, N)
+                mean = np.nansum(tokens, axis=1) / np.maximum(has.sum(axis=1), 1)[:, None]  # (B, D)
+                chunks.append(np.where(has.any(axis=1)[:, None], mean, cls.float().cpu().numpy()))
+            else:
+                chunks.append(tokens)
+        values = np.concatenate(chunks)
+        coords = {"window": windows["window"].values, "participant": ("window", windows["participant"].values)}
+        if pool == "mean":
+            return xr.DataArray(values, dims=("window", "feature"), coords=coords, name="embedding")
+        pt, pc = self.model.config.patch
+        groups = self.model.n_groups
+        token = np.arange(values.shape[1])
+        coords.update(token=token, token_minute=("token", (token // groups) * pt),
+                      token_channel_group=("token", token % groups))
+        return xr.DataArray(values, dims=("window", "token", "feature"), coords=coords, name="embedding")

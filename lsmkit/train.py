@@ -1,0 +1,351 @@
+"""Pretraining: the paper's recipe, streamed data, masks from a task mix, resumable checkpoints.
+
+``train(TrainConfig(...), out_dir)`` runs in one process, or in several under ``torchrun``
+(DistributedDataParallel, gloo on CPU, nccl on GPU): every rank builds the same global batch
+and takes its own rows of it, so the result does not depend on how many processes share the work.
+
+Everything random is a function of ``(seed, step)`` or ``(seed, chunk)``: masks and augmentations
+of step ``s`` come from ``default_rng([seed, s])``, the k-th data chunk from its own seed. A run
+killed and resumed from its last checkpoint therefore continues exactly where it was.
+
+Checkpoints (``checkpoint.pt`` in ``out_dir``) are written to a temporary file and renamed, so a
+crash never leaves a half-written one; they hold only tensors and plain Python values and load
+with ``torch.load(..., weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import xarray as xr
+from tqdm.auto import tqdm
+
+from . import masks
+from .channels import CHANNEL_NAMES
+from .data import to_windows
+from .model import LSM, get_config
+from .simulator import simulate
+
+__all__ = ["TrainConfig", "Normaliser", "WindowStream", "validation_set", "sample_task_masks", "augment", "train",
+           "load_checkpoint", "TASKS"]
+
+#: The four generative tasks at the sizes used for validation during training.
+TASKS = {
+    "random": ("random", 0.8),
+    "interpolation": ("interpolation", 60),
+    "extrapolation": ("extrapolation", 60),
+    "sensors": ("sensors", 6),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A pretraining run. The defaults follow LSM_REFERENCE.md, scaled to a CPU.
+
+    The paper trains with batch 4096 at peak learning rate 5e-3; at the small batches a CPU
+    affords, a peak of 1e-3 is stable. ``mask_mix`` weights the task of each training window;
+    block and sensor sizes are drawn from ``block_minutes`` and ``sensor_counts``.
+    """
+
+    preset: str = "2M"
+    steps: int = 2000
+    batch_size: int = 64
+    lr: float = 1e-3
+    warmup: float = 0.05
+    min_lr_ratio: float = 0.01
+    weight_decay: float = 1e-4
+    betas: tuple[float, float] = (0.9, 0.95)
+    clip: float = 1.0
+    mask_mix: dict = field(default_factory=lambda: {"random": 0.4, "interpolation": 0.2, "extrapolation": 0.2,
+                                                    "sensors": 0.2})
+    random_ratio: float = 0.8
+    block_minutes: tuple[int, ...] = (10, 30, 60, 120)
+    sensor_counts: tuple[int, ...] = (2, 6, 12)
+    augment: float = 0.5  # probability of each augmentation: stretch, flip, noise
+    minutes: int = 300
+    stride: int = 60
+    max_missing: float = 0.5
+    participants_per_chunk: int = 16
+    days_per_chunk: int = 7
+    windows: str | None = None  # stored windows (netCDF/zarr) instead of the simulator
+    val_participants: int = 8
+    val_windows: int = 256
+    val_every: int = 200
+    checkpoint_every: int = 200
+    seed: int = 0
+
+
+class Normaliser:
+    """Per-channel z-scoring with statistics measured on training data (stored with weights)."""
+
+    def __init__(self, mean, std):
+        self.mean = np.asarray(mean, dtype=np.float32)
+        self.std = np.asarray(std, dtype=np.float32)
+
+    @classmethod
+    def fit(cls, signal: np.ndarray) -> "Normaliser":
+        """From observed values of a (window, time, channel) array; absent channels get (0, 1)."""
+        flat = signal.reshape(-1, signal.shape[-1])  # (W*T, C)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN channels: handled below
+            mean, std = np.nanmean(flat, axis=0), np.nanstd(flat, axis=0)
+        mean = np.where(np.isfinite(mean), mean, 0.0)
+        std = np.where(np.isfinite(std) & (std > 1e-6), std, 1.0)
+        return cls(mean, std)
+
+    def __call__(self, signal: np.ndarray) -> np.ndarray:
+        return (signal - self.mean) / self.std
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        return z * self.std + self.mean
+
+
+class WindowStream:
+    """Deterministic batches of windows from the simulator (chunk by chunk) or stored windows.
+
+    ``position`` = (chunk, batch within chunk) is all the state there is; ``batch(position)``
+    returns the same array every time.
+    """
+
+    def __init__(self, config: TrainConfig):
+        self.config = config
+        self._cache: tuple[int, np.ndarray] | None = None
+        self._stored = None
+        if config.windows is not None:
+            self._stored = xr.open_dataset(config.windows)["signal"].transpose("window", "time", "channel")
+            self._stored = self._stored.sel(channel=list(CHANNEL_NAMES))
+
+    def chunk(self, k: int) -> np.ndarray:
+        """The k-th chunk of windows, shuffled: (W, T, C) float32 in physical units."""
+        if self._cache is not None and self._cache[0] == k:
+            return self._cache[1]
+        c = self.config
+        if self._stored is not None:  # epoch k of the stored windows
+            order = np.random.default_rng([c.seed, 2, k]).permutation(self._stored.sizes["window"])
+            signal = self._stored.values[order]
+        else:
+            cohort = simulate(c.participants_per_chunk, c.days_per_chunk, seed=np.random.SeedSequence([c.seed, 1, k]))
+            signal = to_windows(cohort, c.minutes, stride=c.stride, max_missing=c.max_missing)["signal"].values
+            signal = signal[np.random.default_rng([c.seed, 2, k]).permutation(len(signal))]
+        self._cache = (k, signal)
+        return signal
+
+    def batches_in(self, k: int) -> int:
+        return len(self.chunk(k)) // self.config.batch_size
+
+    def next(self, position: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
+        """The batch at ``position`` and the position after it."""
+        k, b = position
+        while b >= self.batches_in(k):
+            k, b = k + 1, 0
+        size = self.config.batch_size
+        return self.chunk(k)[b * size : (b + 1) * size], (k, b + 1)
+
+
+def validation_set(config: TrainConfig) -> xr.Dataset:
+    """Held-out windows: participants drawn from a seed no training chunk uses."""
+    cohort = simulate(config.val_participants, config.days_per_chunk, seed=np.random.SeedSequence([config.seed, 9]))
+    windows = to_windows(cohort, config.minutes, stride=config.minutes, max_missing=config.max_missing)
+    n = min(config.val_windows, windows.sizes["window"])
+    return windows.isel(window=np.random.default_rng([config.seed, 10]).permutation(windows.sizes["window"])[:n])
+
+
+def task_mask(task: str, size, batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One of the four task masks for a (B, T, C) batch, as a boolean array."""
+    signal = xr.DataArray(batch, dims=masks.DIMS)
+    if task == "random":
+        return masks.random(signal, ratio=size, rng=rng).values
+    if task == "interpolation":
+        return masks.interpolation(signal, size, rng=rng).values
+    if task == "extrapolation":
+        return masks.extrapolation(signal, size).values
+    if task == "sensors":
+        return masks.sensors(signal, n=size, rng=rng).values
+    raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+
+
+def sample_task_masks(batch: np.ndarray, config: TrainConfig, rng: np.random.Generator) -> tuple[str, np.ndarray]:
+    """One task for the whole batch, drawn with the weights of ``config.mask_mix``, and its mask.
+
+    One task per batch rather than per window: the encoder keeps as many tokens as the
+    least-masked window of a batch holds, so a batch of random-80% masks runs about five times
+    faster than a mixed one.
+    """
+    names = list(config.mask_mix)
+    weights = np.array([config.mask_mix[n] for n in names], dtype=float)
+    task = names[rng.choice(len(names), p=weights / weights.sum())]
+    size = {"random": config.random_ratio,
+            "interpolation": int(rng.choice(config.block_minutes)),
+            "extrapolation": int(rng.choice(config.block_minutes)),
+            "sensors": int(rng.choice(config.sensor_counts))}[task]
+    return task, task_mask(task, size, batch, rng)
+
+
+def augment(batch: np.ndarray, probability: float, rng: np.random.Generator) -> np.ndarray:
+    """The paper's augmentations on z-scored windows (B, T, C), each with ``probability``:
+    time stretch by [1, 1.5] then crop, time flip, Gaussian noise with SD in [0, 0.5]."""
+    B, T, _ = batch.shape
+    out = batch.copy()
+    stretch = rng.random(B) < probability
+    factor = rng.uniform(1.0, 1.5, B)
+    first = (rng.random(B) * (T - T / factor)).astype(int)
+    index = np.where(stretch[:, None], first[:, None] + (np.arange(T)[None, :] / factor[:, None]).astype(int),
+                     np.arange(T)[None, :])  # (B, T): nearest-sample resampling keeps NaN gaps as gaps
+    out = np.take_along_axis(out, np.clip(index, 0, T - 1)[:, :, None], axis=1)
+    flip = rng.random(B) < probability
+    out[flip] = out[flip, ::-1]
+    noisy = rng.random(B) < probability
+    sd = rng.uniform(0.0, 0.5, B) * noisy
+    return out + rng.standard_normal(out.shape).astype(np.float32) * sd[:, None, None].astype(np.float32)
+
+
+def learning_rate(step: int, config: TrainConfig) -> float:
+    """Linear warm-up then cosine decay to ``min_lr_ratio`` of the peak."""
+    warm = max(1, int(config.warmup * config.steps))
+    if step < warm:
+        return config.lr * (step + 1) / warm
+    progress = (step - warm) / max(1, config.steps - warm)
+    return config.lr * (config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+@torch.no_grad()
+def evaluate_tasks(model: LSM, windows_z: np.ndarray, config: TrainConfig, device) -> dict[str, float]:
+    """Validation MSE (z-scored, hidden and observed values only) for each of the four tasks."""
+    model.eval()
+    losses = {}
+    for t, (task, size) in enumerate(TASKS.values()):
+        hidden = task_mask(task, size, windows_z, np.random.default_rng([config.seed, 11, t]))
+        total, count = 0.0, 0
+        for i in range(0, len(windows_z), 128):
+            x = torch.from_numpy(windows_z[i : i + 128]).to(device)
+            h = torch.from_numpy(hidden[i : i + 128]).to(device)
+            _, rec = model(x, h)
+            scored = h & ~torch.isnan(x)
+            total += float(((rec - torch.nan_to_num(x)) ** 2 * scored).sum())
+            count += int(scored.sum())
+        losses[list(TASKS)[t]] = total / max(count, 1)
+    model.train()
+    return losses
+
+
+def _save_atomic(obj: dict, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)  # atomic on POSIX: readers see the old file or the new one, never half
+
+
+def load_checkpoint(path) -> dict:
+    """A checkpoint written by :func:`train` (tensors and plain values only; never unpickles code)."""
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _distributed() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | None = None, progress: bool = True,
+          until: int | None = None):
+    """Pretrain (or resume pretraining) a model; returns ``(model, normaliser, history)``.
+
+    ``out_dir`` receives ``checkpoint.pt`` every ``checkpoint_every`` steps and at the end.
+    Under ``torchrun`` call it from every rank (see ``lsmkit pretrain``); rank 0 writes files.
+    ``until`` stops early after that step (with a checkpoint), for time-boxed sessions: a later
+    call with the same config resumes and ends exactly where an uninterrupted run would.
+    """
+    out_dir = Path(out_dir)
+    rank, world = _distributed()
+    if config.batch_size % world:
+        raise ValueError(f"batch_size {config.batch_size} must be divisible by the {world} processes")
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if rank == 0:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    model = LSM(get_config(config.preset)).to(device)
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "token" not in n]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2 or "token" in n]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=config.lr, betas=config.betas)
+    stream = WindowStream(config)
+    val = validation_set(config)
+    step, position, history = 0, (0, 0), []
+    checkpoint = out_dir / "checkpoint.pt"
+    if resume and checkpoint.exists():
+        state = load_checkpoint(checkpoint)
+        if state["train_config"] != _plain(config):
+            raise ValueError(f"{checkpoint} was written by a different TrainConfig; use another out_dir or resume=False")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, position, history = state["step"], tuple(state["position"]), list(state["history"])
+        normaliser = Normaliser(state["norm_mean"], state["norm_std"])
+    else:
+        normaliser = Normaliser.fit(stream.chunk(0))
+    val_z = normaliser(val["signal"].values).astype(np.float32)
+
+    ddp = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+
+    def save():
+        if rank == 0:
+            _save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+                          "position": list(position), "history": history, "train_config": _plain(config),
+                          "model_config": _plain(model.config), "norm_mean": torch.from_numpy(normaliser.mean),
+                          "norm_std": torch.from_numpy(normaliser.std), "channels": list(CHANNEL_NAMES)}, checkpoint)
+
+    bar = tqdm(total=config.steps, initial=step, desc=f"pretrain {config.preset}", disable=not progress or rank != 0)
+    t0, samples = time.perf_counter(), 0
+    last = config.steps if until is None else min(until, config.steps)
+    while step < last:
+        batch, position = stream.next(position)
+        rng = np.random.default_rng([config.seed, 3, step])
+        z = augment(normaliser(batch).astype(np.float32), config.augment, rng)
+        _, hidden = sample_task_masks(z, config, rng)
+        rows = slice(rank, None, world)  # this rank's share of the global batch
+        x, h = torch.from_numpy(z[rows]).to(device), torch.from_numpy(hidden[rows]).to(device)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, config)
+        with autocast:
+            loss, _ = ddp(x, h)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+        optimizer.step()
+        step += 1
+        samples += len(batch)
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+        if step % config.val_every == 0 or step == config.steps:
+            val_loss = evaluate_tasks(model, val_z, config, device)
+            elapsed = time.perf_counter() - t0
+            history.append({"step": step, "train_loss": loss.item(), "grad_norm": grad_norm.item(),
+                            "lr": learning_rate(step - 1, config), "samples_per_s": samples / elapsed,
+                            **{f"val_{k}": v for k, v in val_loss.items()}})
+            t0, samples = time.perf_counter(), 0
+            if rank == 0:
+                bar.write(f"step {step}: " + ", ".join(f"{k} {v:.3f}" for k, v in val_loss.items()))
+        if step % config.checkpoint_every == 0 or step == last:
+            save()
+    bar.close()
+    return model, normaliser, history
+
+
+def _plain(obj) -> dict:
+    """A dataclass as plain values that survive ``weights_only`` loading unchanged (lists, not tuples)."""
+
+    def convert(v):
+        if isinstance(v, (tuple, list)):
+            return [convert(x) for x in v]
+        if isinstance(v, dict):
+            return {k: convert(x) for k, x in v.items()}
+        return v
+
+    return convert(asdict(obj))

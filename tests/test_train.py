@@ -1,0 +1,95 @@
+"""Training: schedule, augmentations, resumable atomic checkpoints, and DDP under torchrun."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lsmkit.train import (TrainConfig, WindowStream, augment, learning_rate, load_checkpoint, sample_task_masks,
+                          train)
+
+TINY = TrainConfig(preset="tiny", steps=6, batch_size=8, val_every=3, checkpoint_every=2, val_windows=16,
+                   participants_per_chunk=2, days_per_chunk=2, val_participants=2, seed=3)
+
+
+def test_learning_rate_warms_up_then_decays():
+    config = TrainConfig(steps=1000, lr=1e-3, warmup=0.05)
+    lrs = np.array([learning_rate(s, config) for s in range(1000)])
+    assert lrs[0] == pytest.approx(1e-3 / 50)
+    assert lrs.argmax() in (49, 50) and lrs.max() == pytest.approx(1e-3, rel=1e-3)
+    assert np.all(np.diff(lrs[50:]) <= 0)
+    assert lrs[-1] == pytest.approx(1e-5, rel=0.05)
+
+
+def test_augment_keeps_shape_and_gaps():
+    rng = np.random.default_rng(0)
+    batch = rng.normal(size=(64, 300, 4)).astype(np.float32)
+    batch[:, 100:150] = np.nan
+    out = augment(batch, 1.0, rng)
+    assert out.shape == batch.shape and out.dtype == np.float32
+    assert np.isnan(out).any(axis=(1, 2)).sum() >= 60  # stretch and crop rarely lose the whole gap
+    assert not np.allclose(np.nan_to_num(out), np.nan_to_num(batch))
+    np.testing.assert_array_equal(augment(batch, 0.0, rng), batch)  # probability 0: identity
+
+
+def test_one_task_per_batch_from_the_mix():
+    config = TrainConfig(mask_mix={"random": 1.0, "interpolation": 0.0, "extrapolation": 0.0, "sensors": 0.0})
+    task, hidden = sample_task_masks(np.zeros((4, 300, 26), np.float32), config, np.random.default_rng(0))
+    assert task == "random" and abs(hidden.mean() - 0.8) < 0.01
+    config = TrainConfig(mask_mix={"extrapolation": 1.0}, block_minutes=(30,))
+    task, hidden = sample_task_masks(np.zeros((4, 300, 26), np.float32), config, np.random.default_rng(0))
+    assert task == "extrapolation" and hidden[:, -30:].all() and not hidden[:, :-30].any()
+
+
+def test_stream_is_deterministic():
+    a, b = WindowStream(TINY), WindowStream(TINY)
+    batch_a, pos_a = a.next((0, 0))
+    batch_b, pos_b = b.next((0, 0))
+    np.testing.assert_array_equal(batch_a, batch_b)
+    assert pos_a == pos_b == (0, 1)
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path):
+    train(TINY, tmp_path / "straight", progress=False)
+    train(TINY, tmp_path / "resumed", progress=False, until=3)  # "killed" after step 3 (checkpoint at 3)
+    assert load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")["step"] == 3
+    train(TINY, tmp_path / "resumed", progress=False)
+    a = load_checkpoint(tmp_path / "straight" / "checkpoint.pt")
+    b = load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")
+    assert a["step"] == b["step"] == 6
+    for name in a["model"]:
+        assert torch.equal(a["model"][name], b["model"][name]), name
+    assert [h["val_random"] for h in a["history"]] == [h["val_random"] for h in b["history"]]
+    assert not list((tmp_path / "resumed").glob("*.tmp"))  # atomic writes leave no temporary file
+
+
+def test_resume_refuses_a_different_config(tmp_path):
+    train(TINY, tmp_path, progress=False, until=2)
+    with pytest.raises(ValueError, match="different TrainConfig"):
+        train(TrainConfig(**{**TINY.__dict__, "lr": 0.5}), tmp_path, progress=False)
+
+
+@pytest.mark.slow
+def test_torchrun_two_cpu_processes_end_with_identical_weights(tmp_path):
+    script = tmp_path / "ddp_probe.py"
+    script.write_text(
+        "import hashlib, os, sys, torch, torch.distributed as dist\n"
+        "from lsmkit.train import TrainConfig, train\n"
+        "dist.init_process_group('gloo')\n"
+        "config = TrainConfig(preset='tiny', steps=3, batch_size=8, val_every=3, checkpoint_every=3, val_windows=8,\n"
+        "                     participants_per_chunk=2, days_per_chunk=2, val_participants=2)\n"
+        "model, _, _ = train(config, sys.argv[1], resume=False, progress=False, device='cpu')\n"
+        "digest = hashlib.sha256(b''.join(p.detach().numpy().tobytes() for p in model.parameters())).hexdigest()\n"
+        "open(os.path.join(sys.argv[1], f'rank{dist.get_rank()}.sha'), 'w').write(digest)\n"
+        "dist.destroy_process_group()\n"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                    str(script), str(tmp_path)], check=True, env=env, capture_output=True, timeout=300)
+    digests = {Path(tmp_path, f"rank{r}.sha").read_text() for r in (0, 1)}
+    assert len(digests) == 1
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 3

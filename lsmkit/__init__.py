@@ -10,6 +10,18 @@ from .data import decode_labels, local_time, make_recordings, make_windows, miss
 from .io import load_dataset, open_dataset, read_table, save
 from .samples import list_samples, load_sample
 from .simulator import simulate
+from . import labels, masks, metrics, plots
+
+
+def load_pretrained(name: str | None = None, **kwargs):
+    """Load a shipped pretrained encoder (default: the CPU-trained 2M model); see lsmkit.pretrained.
+
+    Imported lazily so that ``import lsmkit`` does not pay for importing PyTorch.
+    """
+    from .pretrained import load_pretrained as _load
+
+    return _load(name, **kwargs)
+
 
 __version__ = "0.1.0"
 
@@ -33,4 +45,9 @@ __all__ = [
     "load_dataset",
     "load_sample",
     "list_samples",
+    "load_pretrained",
+    "masks",
+    "labels",
+    "metrics",
+    "plots",
 ]

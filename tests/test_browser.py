@@ -1,0 +1,202 @@
+"""The data-tour notebook in a real JupyterLab, driven by headless Chromium.
+
+Runs every cell through the Run menu, checks that the widgets render (no "Error displaying
+widget", a plotly plot inside the RecordingExplorer) and that moving its controls changes the
+live figure through a kernel round trip. Screenshots go to ``test-artifacts/``.
+
+Needs Debian's chromium at /usr/bin/chromium (``tools/install_browser.sh`` installs it) and the
+``playwright`` Python package; playwright's own browser download is never used. Without chromium
+the test is skipped, unless ``LSMKIT_REQUIRE_BROWSER=1``, when it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+NOTEBOOK = "01_data_tour.ipynb"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+EXPLORER = ".lsmkit-recording-explorer"
+
+
+def _unavailable(reason: str):
+    if os.environ.get("LSMKIT_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (LSMKIT_REQUIRE_BROWSER=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def sync_playwright():
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing: run tools/install_browser.sh (as root) to install Debian's chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright Python package is not installed (pip install playwright; never `playwright install`)")
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """A JupyterLab server on a temporary copy of notebooks/, with isolated Jupyter directories."""
+    tmp = tmp_path_factory.mktemp("jupyterlab")
+    root = tmp / "notebooks"
+    shutil.copytree(ROOT / "notebooks", root)  # the browser autosaves: never let it touch the real ones
+    env = dict(os.environ, TQDM_DISABLE="1", PYTHONUNBUFFERED="1")
+    for var, sub in [("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTER_DATA_DIR", "data"),
+                     ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+                     ("IPYTHONDIR", "ipython")]:
+        env[var] = str(tmp / sub)
+        (tmp / sub).mkdir()
+    # Render every cell, not only those scrolled into view, so the test does not depend on
+    # scrolling; and no "get Jupyter news?" toast over the screenshots.
+    for plugin, settings in [("notebook-extension/tracker", {"windowingMode": "none"}),
+                             ("apputils-extension/notification", {"fetchNews": "false"})]:
+        path = tmp / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings))
+    port, token = _free_port(), secrets.token_hex(16)
+    log = open(tmp / "jupyterlab.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2).read()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    raise RuntimeError(f"JupyterLab did not start:\n{(tmp / 'jupyterlab.log').read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield {"base": base, "token": token, "log": tmp / "jupyterlab.log"}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def kernel_idle(page, timeout=60_000):
+    """Wait until a kernel is connected and idle.
+
+    The execution indicator alone says "idle" before any kernel exists ("No Kernel |
+    Initializing" in the status bar), and Run All Cells then runs nothing, so check both.
+    """
+    page.wait_for_function(
+        r"""() => {
+            const texts = [...document.querySelectorAll('.jp-StatusBar-TextItem')].map(e => e.textContent.trim());
+            const kernel = texts.some(t => / \| Idle$/.test(t) && !t.startsWith('No Kernel'));
+            const all = [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator')];
+            return kernel && all.length > 0 && all.every(e => e.dataset.status === 'idle');
+        }""",
+        timeout=timeout,
+    )
+
+
+def test_data_tour_runs_and_explorer_reacts(sync_playwright, jupyterlab):
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("data_tour_*.png"):
+        old.unlink()
+    url = f"{jupyterlab['base']}/lab/tree/{NOTEBOOK}?token={jupyterlab['token']}&reset"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        console = []
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+        try:
+            page.goto(url)
+            page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
+            kernel_idle(page)
+
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+            # The explorer is the last output: its plot appearing means the run reached the end.
+            plot = page.locator(f"{EXPLORER} .js-plotly-plot")
+            expect(plot).to_have_count(1, timeout=90_000)
+            kernel_idle(page)
+            title = page.locator(f"{EXPLORER} .js-plotly-plot .gtitle")
+            expect(title).to_contain_text("Participant P000", timeout=30_000)
+
+            outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+            assert not any("Traceback" in text for text in outputs), "a cell raised:\n" + "\n".join(
+                t for t in outputs if "Traceback" in t)
+            assert page.get_by_text("Error displaying widget").count() == 0
+            # the static figures of the tour render too (at least week, day, missingness and the explorer)
+            assert page.locator(".js-plotly-plot").count() >= 4
+
+            week = page.locator(".js-plotly-plot").first
+            expect(week.locator(".gtitle")).to_contain_text("7 days")
+            week.scroll_into_view_if_needed()
+            week.screenshot(path=ARTIFACTS / "data_tour_week.png")
+
+            plot.scroll_into_view_if_needed()
+            page.locator(f"{EXPLORER}").screenshot(path=ARTIFACTS / "data_tour_explorer_before.png")
+            snapshot = "el => [el.layout.title.text, String(el.data[0].x[0]), Array.from(el.data[0].y.slice(0, 600))]"
+            before = page.evaluate(snapshot, plot.element_handle())
+            day = int(re.search(r"day (\d+) of", before[0]).group(1))
+            # times arrive as dates (a numeric axis would show 0, 1, 2, ... instead of clock times)
+            ticks = page.locator(f"{EXPLORER} .xaxislayer-above text").all_text_contents()
+            assert ticks and all(re.fullmatch(r"\d\d:\d\d", t) for t in ticks), ticks
+
+            # Day slider: one step right is the next local day.
+            handle = page.locator(f"{EXPLORER} .widget-slider .noUi-handle")
+            handle.focus()
+            handle.press("ArrowRight")
+            expect(title).to_contain_text(f"day {day + 1} of", timeout=20_000)
+            after = page.evaluate(snapshot, plot.element_handle())
+            assert after[0] != before[0] and after[1] != before[1] and after[2] != before[2]
+
+            # Participant dropdown: another person, same day.
+            page.locator(f"{EXPLORER} .widget-dropdown select").select_option("P001")
+            expect(title).to_contain_text("Participant P001", timeout=20_000)
+            expect(title).to_contain_text(f"day {day + 1} of")
+            n_traces = page.evaluate("el => el.data.length", plot.element_handle())
+            assert n_traces >= 3
+            page.wait_for_timeout(300)  # let plotly finish its transition before the picture
+            page.locator(f"{EXPLORER}").screenshot(path=ARTIFACTS / "data_tour_explorer_after.png")
+            page.screenshot(path=ARTIFACTS / "data_tour_page.png")
+        except Exception:
+            page.screenshot(path=ARTIFACTS / "data_tour_failure.png")
+            print("browser console errors:\n" + "\n".join(console[-30:]))
+            print("server log tail:\n" + jupyterlab["log"].read_text()[-3000:])
+            raise
+        finally:
+            browser.close()

@@ -1,0 +1,108 @@
+"""The pretrained wrapper, on a tiny checkpoint exported the same way as the shipped weights."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+
+import lsmkit
+from lsmkit import masks, pretrained
+from lsmkit.train import TrainConfig, load_checkpoint, train
+
+
+@pytest.fixture(scope="module")
+def weights_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("weights")
+    config = TrainConfig(preset="tiny", steps=2, batch_size=8, val_every=2, checkpoint_every=2, val_windows=8,
+                         participants_per_chunk=2, days_per_chunk=2, val_participants=2)
+    train(config, root / "run", progress=False)
+    pretrained.export_weights(load_checkpoint(root / "run" / "checkpoint.pt"), root / "lsm-test")
+    return root
+
+
+@pytest.fixture()
+def model(weights_dir, monkeypatch):
+    monkeypatch.setattr(pretrained, "_weights_dir", lambda: weights_dir)
+    return pretrained.load_pretrained("lsm-test")
+
+
+@pytest.fixture(scope="module")
+def windows():
+    return lsmkit.load_sample().isel(window=slice(0, 6))
+
+
+def test_card_records_what_a_user_needs(weights_dir):
+    card = json.loads((weights_dir / "lsm-test.json").read_text())
+    assert card["preset"] == "tiny" and card["patch_minutes"] == 10 and card["patch_channels"] == 5
+    assert card["channels"] == list(lsmkit.CHANNEL_NAMES) and len(card["norm_mean"]) == 26
+    assert set(card["validation_mse"]) == {"random", "interpolation", "extrapolation", "sensors"}
+    assert card["training"]["steps"] == 2 and len(card["sha256"]) == 64
+
+
+def test_impute_fills_hidden_and_missing_and_keeps_observed(model, windows):
+    mask = masks.interpolation(windows, 60, rng=0)
+    out = model.impute(windows, mask)
+    assert out["signal"].dims == windows["signal"].dims and out["signal"].dtype == np.float32
+    xr.testing.assert_identical(out["participant"], windows["participant"])
+    keep = windows["signal"].notnull() & ~mask
+    np.testing.assert_array_equal(out["signal"].values[keep.values], windows["signal"].values[keep.values])
+    assert bool(out["signal"].notnull().all())
+    changed = (out["signal"] != windows["signal"]) & mask & windows["signal"].notnull()
+    assert int(changed.sum()) > 0.9 * int((mask & windows["signal"].notnull()).sum())
+    for c in lsmkit.CHANNELS:  # outputs stay physically possible
+        values = out["signal"].sel(channel=c.name).values
+        assert values.min() >= c.valid_range[0] and values.max() <= c.valid_range[1]
+
+
+def test_forecast_predicts_only_the_last_minutes(model, windows):
+    out = model.forecast(windows, 30)
+    head = windows["signal"].isel(time=slice(0, 270))
+    np.testing.assert_array_equal(out["signal"].isel(time=slice(0, 270)).values[head.notnull().values],
+                                  head.values[head.notnull().values])
+    assert bool(out["signal"].isel(time=slice(270, None)).notnull().all())
+
+
+def test_reconstruct_and_embed_shapes(model, windows):
+    rec = model.reconstruct(windows, masks.random(windows, 0.8, rng=0))
+    assert rec["signal"].shape == windows["signal"].shape
+    emb = model.embed(windows)
+    assert emb.dims == ("window", "feature") and emb.shape == (6, 64) and bool(np.isfinite(emb).all())
+    tokens = model.embed(windows, pool="none")
+    assert tokens.dims == ("window", "token", "feature") and tokens.shape == (6, 180, 64)
+    assert tokens["token_minute"].values[6] == 10 and tokens["token_channel_group"].values[7] == 1
+
+
+def test_subset_of_channels_works(model, windows):
+    subset = windows.sel(channel=["heart_rate", "steps", "skin_temperature"])
+    out = model.impute(subset, masks.extrapolation(subset, 60))
+    assert list(out["channel"].values) == ["heart_rate", "steps", "skin_temperature"]
+    assert bool(out["signal"].notnull().all())
+    # the same windows with the other channels present give a different (better informed) forecast
+    full = model.impute(windows, masks.extrapolation(windows, 60)).sel(channel=subset["channel"].values)
+    assert not np.allclose(full["signal"].values, out["signal"].values)
+
+
+def test_clear_errors(model, windows):
+    with pytest.raises(ValueError, match="windows are 200 minutes long; this model takes 300"):
+        model.impute(windows.isel(time=slice(0, 200)))
+    with pytest.raises(ValueError, match="dims"):
+        model.impute(windows.transpose("time", "window", "channel"))
+    with pytest.raises(TypeError, match="boolean xarray.DataArray"):
+        model.impute(windows, np.zeros((6, 300, 26), dtype=bool))
+    with pytest.raises(ValueError, match="pool must be"):
+        model.embed(windows, pool="max")
+    with pytest.raises(ValueError, match="unknown pretrained model 'nope'"):
+        pretrained.load_pretrained("nope")
+
+
+def test_corrupted_weights_are_refused(weights_dir, monkeypatch, tmp_path):
+    for f in weights_dir.glob("lsm-test.*"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    raw = bytearray((tmp_path / "lsm-test.safetensors").read_bytes())
+    raw[-10] ^= 0xFF
+    (tmp_path / "lsm-test.safetensors").write_bytes(bytes(raw))
+    monkeypatch.setattr(pretrained, "_weights_dir", lambda: tmp_path)
+    with pytest.raises(ValueError, match="corrupted or were changed"):
+        pretrained.load_pretrained("lsm-test")

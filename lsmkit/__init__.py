@@ -7,7 +7,7 @@ units and NaN where the sensor produced no value. The simulator is the default d
 
 from .channels import CHANNEL_NAMES, CHANNELS, SENSOR_GROUPS, channel_table, get_channel, resolve_channel
 from .data import decode_labels, local_time, make_recordings, make_windows, missing_fraction, to_windows
-from .io import load_dataset, open_dataset, read_table, save
+from .io import iter_batches, load_dataset, open_dataset, read_table, save
 from .samples import list_samples, load_sample
 from .simulator import simulate
 from . import labels, masks, metrics, plots
@@ -43,6 +43,7 @@ __all__ = [
     "save",
     "open_dataset",
     "load_dataset",
+    "iter_batches",
     "load_sample",
     "list_samples",
     "load_pretrained",

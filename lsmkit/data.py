@@ -216,25 +216,23 @@ def to_windows(
     if not present.any():
         raise ValueError("recordings hold no observed value in any channel")
 
-    # Missingness of every candidate window from per-minute counts (cumulative sums): cheap and
-    # streams through dask chunks without materialising the windows.
+    # Missingness of every candidate window from per-minute counts (cumulative sums) read only at
+    # the window edges: dask keeps the (P, T) sums lazy and computes just the (P, W) edges, so the
+    # summary streams through the chunks without materialising the windows or a (P, T) array.
     per_minute = recordings["signal"].isel(channel=np.flatnonzero(present)).isnull().sum("channel")
-    cum = np.concatenate(
-        [np.zeros((recordings.sizes["participant"], 1)), per_minute.cumsum("time").compute().values], axis=1
-    )
-    frac = (cum[:, offsets + minutes] - cum[:, offsets]) / (minutes * present.sum())  # (P, W)
+    cum = per_minute.cumsum("time")
+    end = cum.isel(time=offsets + minutes - 1).variable  # .variable: no alignment on time labels
+    before = cum.isel(time=np.maximum(offsets - 1, 0)).variable
+    edges = xr.Dataset({"end": end, "before": before}).compute()
+    before = np.where(offsets == 0, 0, edges["before"].values)  # nothing precedes minute 0
+    frac = (edges["end"].values - before) / (minutes * present.sum())  # (P, W)
     p_idx, w_idx = np.nonzero(frac <= max_missing)
     first = offsets[w_idx]
 
-    # Gather windows with one vectorised index: (P, T, C) -> (W, minutes, C)
-    time_index = xr.DataArray(first[:, None] + np.arange(minutes), dims=("window", "time"))
-    part_index = xr.DataArray(p_idx, dims="window")
     per_minute_vars = [v for v in recordings.data_vars if "time" in recordings[v].dims]
     per_participant_vars = [v for v in recordings.data_vars if recordings[v].dims == ("participant",)]
 
-    out = recordings[per_minute_vars].drop_vars(["start", "timezone"], errors="ignore")
-    out = out.isel(participant=part_index, time=time_index)
-    out = out.drop_vars("time", errors="ignore")
+    out = _gather_windows(recordings[per_minute_vars], p_idx, first, int(minutes))
     out = out.assign_coords(
         window=np.arange(len(p_idx)),
         time=("time", np.arange(minutes, dtype=np.int32), {"long_name": "minutes since the window start"}),
@@ -253,6 +251,62 @@ def to_windows(
     out = out.transpose("window", "time", "channel", ...)
     out.attrs = dict(recordings.attrs, window_minutes=int(minutes), window_stride=stride, max_missing=float(max_missing))
     return out
+
+
+def _gather_windows(ds: xr.Dataset, p_idx: np.ndarray, first: np.ndarray, minutes: int) -> xr.Dataset:
+    """Cut per-minute variables ``(participant, time, ...)`` into ``(window, time, ...)``.
+
+    Window ``w`` is participant ``p_idx[w]`` from minute ``first[w]`` on. numpy-backed variables
+    use one vectorised index; dask-backed ones are cut by :func:`_gather_lazy`.
+    """
+    out = {}
+    for name, var in ds.data_vars.items():
+        if "participant" not in var.dims:  # shared by all participants: a broadcast view
+            var = var.expand_dims(participant=ds.sizes["participant"])
+        var = var.transpose("participant", "time", ...)
+        if var.chunks is None:
+            data = var.values[p_idx[:, None], first[:, None] + np.arange(minutes)]  # (P, T, ...) -> (W, m, ...)
+        else:
+            data = _gather_lazy(var.data, p_idx, first, minutes)
+        out[name] = (("window", "time", *var.dims[2:]), data, var.attrs)
+    coords = {k: v for k, v in ds.coords.items() if not {"participant", "time"} & set(v.dims)}
+    return xr.Dataset(out, coords=coords)
+
+
+def _gather_lazy(data, p_idx: np.ndarray, first: np.ndarray, minutes: int, per_chunk: int = 64):
+    """Dask version of the window gather: ``(P, T, ...) -> (W, minutes, ...)``, still lazy.
+
+    A vectorised dask index would store windows x minutes integers in its task graph (more than
+    the windows themselves for year-long stores). Instead each run of at most ``per_chunk``
+    windows of one participant becomes one output chunk cut from one lazy slice of its record,
+    so the graph grows with windows / ``per_chunk`` and computing a batch reads only its chunks.
+    """
+    import dask.array as da
+
+    pieces, start = [], 0
+    for end in range(1, len(p_idx) + 1):
+        if (
+            end < len(p_idx)
+            and end - start < per_chunk
+            and p_idx[end] == p_idx[start]
+            and first[end] - first[start] < per_chunk * minutes  # sparse windows: bound the slice
+        ):
+            continue
+        rel = first[start:end] - first[start]
+        span = data[p_idx[start], first[start] : first[end - 1] + minutes].rechunk({0: -1})  # (L, ...)
+        pieces.append(
+            da.map_blocks(
+                _cut, span, rel=rel, minutes=minutes, new_axis=0, dtype=data.dtype,
+                chunks=((len(rel),), (minutes,), *span.chunks[1:]),
+            )
+        )
+        start = end
+    return da.concatenate(pieces, axis=0)
+
+
+def _cut(block: np.ndarray, rel: np.ndarray, minutes: int) -> np.ndarray:
+    """Windows of ``minutes`` starting at offsets ``rel`` of one slice: (L, ...) -> (k, minutes, ...)."""
+    return np.stack([block[r : r + minutes] for r in rel])
 
 
 def local_time(ds: xr.Dataset) -> xr.DataArray:

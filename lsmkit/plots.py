@@ -25,7 +25,8 @@ import xarray as xr
 from .channels import get_channel, resolve_channel
 from .data import validate_recordings
 
-__all__ = ["DEFAULT_CHANNELS", "recording_days", "recording_figure", "missingness_table", "missingness_figure"]
+__all__ = ["DEFAULT_CHANNELS", "recording_days", "recording_figure", "missingness_table", "missingness_figure",
+           "window_figure", "training_figure"]
 
 DEFAULT_CHANNELS: tuple[str, ...] = ("heart_rate", "steps", "skin_temperature")
 
@@ -402,3 +403,76 @@ def missingness_figure(recordings: xr.Dataset, participant=None, channels: Seque
         font=_FONT,
     )
     return go.Figure(data=[heatmap], layout=layout)
+
+
+_METHOD_COLOURS = ("#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692")
+
+
+def window_figure(
+    windows: xr.Dataset,
+    window: int = 0,
+    fills: dict[str, xr.Dataset] | None = None,
+    mask: xr.DataArray | None = None,
+    channels: Sequence[str] | str = DEFAULT_CHANNELS,
+    height: int | None = None,
+) -> go.Figure:
+    """One window, one stacked row per channel: what the model saw, what was hidden, each fill.
+
+    ``fills`` maps a method name to a Dataset shaped like ``windows`` (e.g. the output of
+    ``model.impute``); fills are drawn only where ``mask`` hides values. Hidden observed values
+    (the truth a method is scored against) are black; the hidden span is shaded.
+    """
+    fills = fills or {}
+    if not isinstance(window, (int, np.integer)) or not -windows.sizes["window"] <= window < windows.sizes["window"]:
+        raise ValueError(f"window {window!r} is out of range: the batch has {windows.sizes['window']} windows")
+    names = [resolve_channel(c) for c in ([channels] if isinstance(channels, str) else channels)]
+    absent = [c for c in names if c not in windows["channel"].values]
+    if absent:
+        raise ValueError(f"channels {absent} are not in these windows")
+    one = windows.isel(window=window)
+    observed = one["signal"].sel(channel=names).transpose("time", "channel").values  # (T, C)
+    hidden = (mask.isel(window=window).sel(channel=names).transpose("time", "channel").values
+              if mask is not None else np.zeros_like(observed, dtype=bool))
+    minutes = one["time"].values
+    layout, traces = _stacked_axes(names, 0, int(minutes[-1]) + 1, one_day=False), []
+    for row, name in enumerate(names):
+        axis, unit = ("" if row == 0 else str(row + 1)), get_channel(name).unit
+        layout[f"xaxis{axis}"].update(tickformat="", range=[0, int(minutes[-1]) + 1])
+        common = dict(xaxis=f"x{axis}", yaxis=f"y{axis}", x=minutes, type="scatter", mode="lines")
+        traces.append(dict(common, y=np.where(hidden[:, row], np.nan, observed[:, row]), name="seen by the model",
+                           legendgroup="seen", showlegend=row == 0, line=dict(color="#636EFA", width=1.4)))
+        if hidden[:, row].any():
+            traces.append(dict(common, y=np.where(hidden[:, row], observed[:, row], np.nan), name="hidden (truth)",
+                               legendgroup="hidden", showlegend=row == 0, line=dict(color="black", width=1.4)))
+        for k, (method, filled) in enumerate(fills.items()):
+            values = filled["signal"].isel(window=window).sel(channel=name).values
+            traces.append(dict(common, y=np.where(hidden[:, row], values, np.nan), name=method, legendgroup=method,
+                               showlegend=row == 0,
+                               line=dict(color=_METHOD_COLOURS[k % len(_METHOD_COLOURS)], width=1.6, dash="dash"),
+                               hovertemplate=f"minute %{{x}}  %{{y:.4g}} {unit}<extra>{method}</extra>"))
+    last = "xaxis" + ("" if len(names) == 1 else str(len(names)))
+    layout[last]["title"] = dict(text="minute of the window")
+    start = pd.Timestamp(one["start"].values)
+    layout.update(
+        title=dict(text=f"Window {window} · participant {one['participant'].item()} · starts {start:%a %d %b %Y %H:%M} UTC",
+                   x=0.01, xanchor="left"),
+        height=height or 120 + 170 * len(names), margin=dict(l=80, r=20, t=60, b=50), template="none",
+        font=_FONT, legend=dict(orientation="h", x=1, xanchor="right", y=1, yanchor="bottom"),
+        shapes=[dict(type="rect", xref="x", yref="paper", x0=int(s), x1=int(e), y0=0, y1=1, line_width=0,
+                     fillcolor="rgba(0,0,0,0.06)", layer="below")
+                for s, e in _runs(hidden.any(axis=1))],
+    )
+    return go.Figure(data=traces, layout=layout)
+
+
+def training_figure(history: Sequence[dict]) -> go.Figure:
+    """Validation MSE per task (z-scored) against training step, from a training history."""
+    if not history:
+        raise ValueError("history is empty: train for at least one validation interval first")
+    frame = pd.DataFrame(history)
+    tasks = [c for c in frame.columns if c.startswith("val_")]
+    traces = [go.Scatter(x=frame["step"], y=frame[t], mode="lines+markers", name=t[4:]) for t in tasks]
+    layout = dict(template="none", font=_FONT, height=360, margin=dict(l=70, r=20, t=50, b=50),
+                  title=dict(text="Validation MSE on held-out participants (z-scored)", x=0.01, xanchor="left"),
+                  xaxis=dict(title="step", **_AXIS_STYLE), yaxis=dict(title="MSE", **_AXIS_STYLE))
+    return go.Figure(data=traces, layout=layout)

@@ -51,11 +51,15 @@ def list_pretrained() -> list[str]:
 
 
 def load_pretrained(name: str | None = None, *, device: str = "cpu") -> "PretrainedLSM":
-    """Load a shipped checkpoint by name (default :data:`DEFAULT_WEIGHTS`), verified by sha256."""
+    """Load a checkpoint, verified by sha256 against its card.
+
+    ``name`` is a shipped checkpoint (default :data:`DEFAULT_WEIGHTS`; see :func:`list_pretrained`)
+    or the path of a card written by :func:`export_weights` (your own pretraining).
+    """
     from safetensors.torch import load_file
 
-    name = name or DEFAULT_WEIGHTS
-    card_path = _weights_dir() / f"{name}.json"
+    name = str(name or DEFAULT_WEIGHTS)
+    card_path = Path(name) if name.endswith(".json") else _weights_dir() / f"{name}.json"
     if not card_path.exists():
         raise ValueError(f"unknown pretrained model {name!r}; available: {', '.join(list_pretrained()) or 'none'}")
     card = json.loads(card_path.read_text())

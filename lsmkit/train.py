@@ -330,7 +330,7 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
                             "lr": learning_rate(step - 1, config), "samples_per_s": samples / elapsed,
                             **{f"val_{k}": v for k, v in val_loss.items()}})
             t0, samples = time.perf_counter(), 0
-            if rank == 0:
+            if rank == 0 and progress:
                 bar.write(f"step {step}: " + ", ".join(f"{k} {v:.3f}" for k, v in val_loss.items()))
         if step % config.checkpoint_every == 0 or step == last:
             save()

@@ -82,6 +82,19 @@ class TrainConfig:
     checkpoint_every: int = 200
     seed: int = 0
 
+    def __post_init__(self):
+        get_config(self.preset)  # raises, listing the presets, for an unknown name
+        unknown = set(self.mask_mix) - set(TASKS)
+        if unknown or not self.mask_mix or min(self.mask_mix.values()) < 0 or sum(self.mask_mix.values()) <= 0:
+            raise ValueError(f"mask_mix must give non-negative weights, not all zero, to tasks among "
+                             f"{', '.join(TASKS)}; got {self.mask_mix}")
+        for name in ("steps", "batch_size", "minutes", "stride", "val_every", "checkpoint_every"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.minutes % get_config(self.preset).patch[0]:
+            raise ValueError(f"minutes ({self.minutes}) must be a multiple of the patch length "
+                             f"{get_config(self.preset).patch[0]}")
+
 
 class Normaliser:
     """Per-channel z-scoring with statistics measured on training data (stored with weights)."""

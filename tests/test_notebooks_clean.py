@@ -100,7 +100,8 @@ def test_skeleton(notebook):
     parameters = [c for c in nb.cells if "parameters" in _tags(c)]
     assert len(parameters) == 1, f"{path.name}: expected exactly one cell tagged 'parameters', found {len(parameters)}"
     assert parameters[0].cell_type == "code"
-    assigned = {t.id for node in ast.parse(parameters[0].source).body if isinstance(node, ast.Assign) for t in node.targets}
+    assigned = {name.id for node in ast.parse(parameters[0].source).body if isinstance(node, ast.Assign)
+                for target in node.targets for name in ast.walk(target) if isinstance(name, ast.Name)}
     assert "FAST" in assigned, f"{path.name}: the parameters cell must set FAST"
     params_at = nb.cells.index(parameters[0])
     learn_at = next(i for i, c in enumerate(nb.cells) if "What you will learn" in c.source)

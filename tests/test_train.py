@@ -93,3 +93,14 @@ def test_torchrun_two_cpu_processes_end_with_identical_weights(tmp_path):
     digests = {Path(tmp_path, f"rank{r}.sha").read_text() for r in (0, 1)}
     assert len(digests) == 1
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 3
+
+
+def test_config_is_checked_up_front():
+    with pytest.raises(ValueError, match="unknown preset"):
+        TrainConfig(preset="huge")
+    with pytest.raises(ValueError, match="mask_mix"):
+        TrainConfig(mask_mix={"denoise": 1.0})
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        TrainConfig(batch_size=0)
+    with pytest.raises(ValueError, match="multiple of the patch length"):
+        TrainConfig(minutes=305)

@@ -133,8 +133,13 @@ class WindowStream:
         self._cache: tuple[int, np.ndarray] | None = None
         self._stored = None
         if config.windows is not None:
-            self._stored = xr.open_dataset(config.windows)["signal"].transpose("window", "time", "channel")
-            self._stored = self._stored.sel(channel=list(CHANNEL_NAMES))
+            from .io import open_dataset
+
+            stored = open_dataset(config.windows)["signal"]
+            if stored.dims != ("window", "time", "channel") or stored.sizes["time"] != config.minutes:
+                raise ValueError(f"{config.windows} must hold windows of {config.minutes} minutes, "
+                                 f"got signal dims {dict(stored.sizes)}")
+            self._stored = stored.reindex(channel=list(CHANNEL_NAMES))  # absent channels become NaN
 
     def chunk(self, k: int) -> np.ndarray:
         """The k-th chunk of windows, shuffled: (W, T, C) float32 in physical units."""

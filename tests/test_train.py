@@ -104,3 +104,19 @@ def test_config_is_checked_up_front():
         TrainConfig(batch_size=0)
     with pytest.raises(ValueError, match="multiple of the patch length"):
         TrainConfig(minutes=305)
+
+
+def test_training_from_stored_windows(tmp_path):
+    import lsmkit
+
+    windows = lsmkit.load_sample().isel(window=slice(0, 20)).sel(channel=["heart_rate", "steps", "scl"])
+    path = lsmkit.save(windows, tmp_path / "windows.nc")
+    config = TrainConfig(**{**TINY.__dict__, "windows": str(path), "steps": 3})
+    stream = WindowStream(config)
+    batch, _ = stream.next((0, 0))
+    assert batch.shape == (8, 300, 26)
+    assert np.isnan(batch[..., lsmkit.CHANNEL_NAMES.index("rmssd")]).all()  # absent channel: all-NaN
+    _, _, history = train(config, tmp_path / "run", progress=False)
+    assert history[-1]["step"] == 3 and np.isfinite(history[-1]["train_loss"])
+    with pytest.raises(ValueError, match="windows of 300 minutes"):
+        WindowStream(TrainConfig(**{**TINY.__dict__, "windows": str(lsmkit.save(windows.isel(time=slice(0, 100)), tmp_path / "short.nc"))}))

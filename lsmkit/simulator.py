@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy.signal import lfilter
+from scipy.stats import norm
 
 from .channels import CHANNEL_NAMES
 from .data import categorical, make_recordings
@@ -246,6 +247,9 @@ _CONTEXT_RHYTHM = np.array([0.10, 0.18, 0.28, 0.45, 0.0])
 _CONTEXT_KURTOSIS = np.array([5.0, 9.0, 6.0, 4.0, 0.0])
 _CONTEXT_AXIS = np.array([0.0, 0.55, 0.4, 0.6, 0.0])
 _CLASS_AXIS = np.array([0.7, 0.75, 0.15, 0.0, 0.35, 0.4, 0.5, 0.4])
+# Share of minutes spent moving about (walking around the house, to a meeting) per context.
+_MOVING_SHARE = np.array([0.0, 0.03, 0.10, 0.45, 0.0])
+_MOVING_THRESHOLD = np.where(_MOVING_SHARE > 0, norm.isf(np.clip(_MOVING_SHARE, 1e-12, None)), np.inf)
 
 
 def physiology(traits: dict, schedule: dict, minute_of_day: np.ndarray, rng: np.random.Generator):
@@ -263,8 +267,9 @@ def physiology(traits: dict, schedule: dict, minute_of_day: np.ndarray, rng: np.
     hour = minute_of_day / 60.0
     out = {}
 
-    # Intensity in METs. Light and commute minutes mix moving and still minutes.
-    moving = rng.random(T) < np.where(ctx == COMMUTE, 0.5, np.where(ctx == LIGHT, 0.25, 0.0))
+    # Intensity in METs. Outside exercise, people move in short bouts (a few minutes at a time):
+    # a smooth latent crossing a per-context threshold gives bouts of realistic length and share.
+    moving = _ar1(rng, T, 3.0, 1.0) > _MOVING_THRESHOLD[ctx]
     session = np.exp(rng.normal(0, 0.08, T).cumsum() * 0.05)  # slow drift of effort within sessions
     mets = np.where(exercising, 1.5 + (_CLASS["mets"][k] * session - 1.5) * duty, _CONTEXT_METS[ctx])
     mets = np.where(moving, 3.0, mets) + 3.0 * terrain
@@ -289,7 +294,8 @@ def physiology(traits: dict, schedule: dict, minute_of_day: np.ndarray, rng: np.
     rhythm = np.where(exercising, _CLASS["rhythm"][k], _CONTEXT_RHYTHM[ctx])
     rhythm = np.clip(np.where(moving, 0.6, rhythm) + rng.normal(0, 0.05, T), 0.0, 1.0)
     cadence = np.where(exercising, _CLASS["cadence"][k] * duty * session, 0.0)
-    cadence = np.where(moving, rng.uniform(60, 115, T), cadence) + 70.0 * (terrain & ~exercising)
+    cadence = np.where(moving, np.where(ctx == COMMUTE, rng.uniform(85, 115, T), rng.uniform(30, 100, T)), cadence)
+    cadence = cadence + 70.0 * (terrain & ~exercising)
     steps = rng.poisson(np.clip(cadence, 0, None) + 0.3 * (ctx == SEDENTARY) + 1.5 * (ctx == LIGHT))
     steps = np.where(sleep, 0, steps)
     crossings = 3.0 + 1.6 * steps + 25.0 * np.exp(np.clip(energy + 2.0, -8, 3))  # per minute

@@ -71,28 +71,33 @@ def load_pretrained(name: str | None = None, *, device: str = "cpu") -> "Pretrai
         raise ValueError(f"weights {weights} are corrupted or were changed: sha256 {digest} != card {card['sha256']}")
     config = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in card["model_config"].items()})
     model = LSM(config)
-    model.load_state_dict(load_file(weights))
+    model.load_state_dict({k: v.float() for k, v in load_file(weights).items()})
     return PretrainedLSM(model.to(device).eval(), card)
 
 
-def export_weights(checkpoint: dict, path, *, notes: str = "") -> Path:
+def export_weights(checkpoint: dict, path, *, notes: str = "", dtype: str = "float16") -> Path:
     """Write a training checkpoint's weights as safetensors plus a JSON card; returns the card path.
 
     ``checkpoint`` is what :func:`lsmkit.train.load_checkpoint` returns; ``path`` is the card path
-    without suffix (``.../lsm-2m`` writes ``lsm-2m.safetensors`` and ``lsm-2m.json``).
+    without suffix (``.../lsm-2m`` writes ``lsm-2m.safetensors`` and ``lsm-2m.json``). Weights are
+    stored as ``dtype`` (float16 halves the file; they are loaded back as float32, and the
+    reconstructions differ from float32 weights by far less than the model's error).
     """
     from safetensors.torch import save_file
 
     from . import __version__
 
+    if dtype not in ("float16", "float32"):
+        raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
     path = Path(path)
     weights = path.with_suffix(".safetensors")
-    save_file({k: v.contiguous() for k, v in checkpoint["model"].items()}, weights)
+    save_file({k: v.to(getattr(torch, dtype)).contiguous() for k, v in checkpoint["model"].items()}, weights)
     last = checkpoint["history"][-1] if checkpoint["history"] else {}
     card = {
         "name": path.name,
         "weights_file": weights.name,
         "sha256": _sha256(weights),
+        "dtype": dtype,
         "preset": checkpoint["train_config"]["preset"],
         "model_config": checkpoint["model_config"],
         "patch_minutes": checkpoint["model_config"]["patch"][0],

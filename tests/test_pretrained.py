@@ -106,3 +106,16 @@ def test_corrupted_weights_are_refused(weights_dir, monkeypatch, tmp_path):
     monkeypatch.setattr(pretrained, "_weights_dir", lambda: tmp_path)
     with pytest.raises(ValueError, match="corrupted or were changed"):
         pretrained.load_pretrained("lsm-test")
+
+
+def test_float16_storage_changes_reconstructions_negligibly(weights_dir, monkeypatch, windows):
+    pretrained.export_weights(load_checkpoint(weights_dir / "run" / "checkpoint.pt"), weights_dir / "lsm-test32",
+                              dtype="float32")
+    monkeypatch.setattr(pretrained, "_weights_dir", lambda: weights_dir)
+    half, full = pretrained.load_pretrained("lsm-test"), pretrained.load_pretrained("lsm-test32")
+    assert (weights_dir / "lsm-test.safetensors").stat().st_size < 0.6 * (weights_dir / "lsm-test32.safetensors").stat().st_size
+    mask = masks.random(windows, 0.8, rng=0)
+    a = half.reconstruct(windows, mask)["signal"].values
+    b = full.reconstruct(windows, mask)["signal"].values
+    z = np.abs(a - b) / half.std  # in z-units, channel by channel
+    assert np.nanmax(z) < 0.02

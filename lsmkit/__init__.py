@@ -10,7 +10,7 @@ from .data import decode_labels, local_time, make_recordings, make_windows, miss
 from .io import iter_batches, load_dataset, open_dataset, read_table, save
 from .samples import list_samples, load_sample
 from .simulator import simulate
-from . import labels, masks, metrics, plots
+from . import labels, masks, metrics, plots, scaling
 
 
 def load_pretrained(name: str | None = None, **kwargs):
@@ -51,4 +51,5 @@ __all__ = [
     "labels",
     "metrics",
     "plots",
+    "scaling",
 ]

@@ -396,6 +396,8 @@ def simulate(
     *,
     start: str = "2024-01-01",
     timezone: str = "UTC",
+    stress: bool = True,
+    terrain: bool = True,
 ) -> xr.Dataset:
     """Simulate a cohort of continuous per-minute wearable recordings.
 
@@ -412,6 +414,9 @@ def simulate(
         Local date of the first day.
     timezone
         IANA zone of the participants' local time (``start`` coordinates are stored in UTC).
+    stress, terrain
+        Whether the days include stress episodes and stairs/hills. Switching one off changes
+        nothing else: the same seed gives the same days without those episodes.
 
     Returns
     -------
@@ -443,6 +448,8 @@ def simulate(
         rng = np.random.default_rng(child)
         trait = sample_traits(rng)
         schedule = daily_schedule(trait, days, local_start.weekday(), rng)
+        schedule["stress"] &= stress
+        schedule["terrain"] &= terrain
         truth[p], signal[p] = physiology(trait, schedule, minute_of_day, rng)
         for name in labels:
             labels[name][p] = schedule[name]

@@ -182,3 +182,13 @@ def test_bad_arguments_raise():
         lsmkit.simulate(1, 1.5)
     with pytest.raises(ValueError, match="start must be a date"):
         lsmkit.simulate(1, 1, start="2024-01-01 05:00")
+
+
+def test_stress_and_terrain_are_optional():
+    calm = lsmkit.simulate(4, 2, seed=8, stress=False, terrain=False)
+    busy = lsmkit.simulate(4, 2, seed=8)
+    assert not calm["stress"].any() and not calm["terrain"].any()
+    assert busy["stress"].any() and busy["terrain"].any()
+    np.testing.assert_array_equal(calm["sleep"].values, busy["sleep"].values)  # same days otherwise
+    alt = "altitude_std"
+    assert float(calm["truth"].sel(channel=alt).max()) < float(busy["truth"].sel(channel=alt).max()) / 2

@@ -10,7 +10,7 @@ from .data import decode_labels, local_time, make_recordings, make_windows, miss
 from .io import iter_batches, load_dataset, open_dataset, read_table, save
 from .samples import list_samples, load_sample
 from .simulator import simulate
-from . import labels, masks, metrics, plots, scaling
+from . import baselines, labels, masks, metrics, plots, scaling
 
 
 def load_pretrained(name: str | None = None, **kwargs):
@@ -49,6 +49,7 @@ __all__ = [
     "load_pretrained",
     "masks",
     "labels",
+    "baselines",
     "metrics",
     "plots",
     "scaling",

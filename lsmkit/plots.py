@@ -458,9 +458,10 @@ def window_figure(
                    x=0.01, xanchor="left"),
         height=height or 120 + 170 * len(names), margin=dict(l=80, r=20, t=60, b=50), template="none",
         font=_FONT, legend=dict(orientation="h", x=1, xanchor="right", y=1, yanchor="bottom"),
-        shapes=[dict(type="rect", xref="x", yref="paper", x0=int(s), x1=int(e), y0=0, y1=1, line_width=0,
-                     fillcolor="rgba(0,0,0,0.06)", layer="below")
-                for s, e in _runs(hidden.any(axis=1))],
+        shapes=[dict(type="rect", xref=f"x{row + 1 if row else ''}", yref=f"y{row + 1 if row else ''} domain",
+                     x0=int(s), x1=int(e), y0=0, y1=1,
+                     line_width=0, fillcolor="rgba(0,0,0,0.07)", layer="below")  # each row's hidden span
+                for row in range(len(names)) for s, e in _runs(hidden[:, row])],
     )
     return go.Figure(data=traces, layout=layout)
 

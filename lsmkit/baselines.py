@@ -23,7 +23,13 @@ def _visible(windows: xr.Dataset, mask: xr.DataArray | None) -> np.ndarray:
     signal = windows["signal"].transpose("window", "time", "channel").values.astype(np.float32)
     if mask is None:
         return signal
-    hidden = mask.transpose("window", "time", "channel").values
+    mask = mask.transpose("window", "time", "channel")
+    if "channel" in mask.coords:  # align by name, as the model wrapper does, not by position
+        unknown = set(mask["channel"].values) - set(windows["channel"].values)
+        if unknown:
+            raise ValueError(f"mask has channels {sorted(unknown)} that the windows do not")
+        mask = mask.reindex(channel=windows["channel"].values, fill_value=False)
+    hidden = mask.values
     if hidden.shape != signal.shape:
         raise ValueError(f"mask shape {hidden.shape} differs from the windows' {signal.shape}")
     return np.where(hidden, np.nan, signal)

@@ -165,6 +165,8 @@ class PretrainedLSM:
         mask = mask.transpose(*masks.DIMS)
         if mask.shape != windows["signal"].transpose(*masks.DIMS).shape:
             raise ValueError(f"mask shape {mask.shape} differs from the windows' {windows['signal'].shape}")
+        if "window" in mask.coords and not np.array_equal(mask["window"].values, windows["window"].values):
+            raise ValueError("mask was made for other windows (its 'window' coordinate differs); build it from these windows")
         if "channel" in mask.coords:
             return mask.reindex(channel=list(CHANNEL_NAMES), fill_value=False).values
         channels = list(windows["channel"].values)

@@ -1,8 +1,9 @@
 """Pretraining: the paper's recipe, streamed data, masks from a task mix, resumable checkpoints.
 
 ``train(TrainConfig(...), out_dir)`` runs in one process, or in several under ``torchrun``
-(DistributedDataParallel, gloo on CPU, nccl on GPU): every rank builds the same global batch
-and takes its own rows of it, so the result does not depend on how many processes share the work.
+(DistributedDataParallel, gloo on CPU, nccl on GPU): every rank builds the same global batch,
+takes its own rows of it, and weights its loss by its share of the scored values, so a step
+computes the same gradient however many processes share the work (up to float rounding).
 
 Everything random is a function of ``(seed, step)`` or ``(seed, chunk)``: masks and augmentations
 of step ``s`` come from ``default_rng([seed, s])``, the k-th data chunk from its own seed. A run
@@ -334,7 +335,7 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
         with autocast:
             loss, _ = ddp(x, h)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss * _rank_weight(x, h, world)).backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
         optimizer.step()
         step += 1
@@ -354,6 +355,18 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
             save()
     bar.close()
     return model, normaliser, history
+
+
+def _rank_weight(x: torch.Tensor, hidden: torch.Tensor, world: int) -> torch.Tensor | float:
+    """Scale of this rank's loss so that DDP's gradient average equals the gradient of the MSE
+    over the whole global batch: ranks score different numbers of values (gaps, random masks),
+    and a plain average of per-rank means would weight their values unequally."""
+    if world == 1:
+        return 1.0
+    local = (hidden & ~torch.isnan(x)).sum().float()
+    total = local.clone()
+    dist.all_reduce(total)
+    return world * local / total.clamp(min=1.0)
 
 
 def _plain(obj) -> dict:

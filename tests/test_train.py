@@ -92,7 +92,15 @@ def test_torchrun_two_cpu_processes_end_with_identical_weights(tmp_path):
                     str(script), str(tmp_path)], check=True, env=env, capture_output=True, timeout=300)
     digests = {Path(tmp_path, f"rank{r}.sha").read_text() for r in (0, 1)}
     assert len(digests) == 1
-    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 3
+    two = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert two["step"] == 3
+    # and the two processes took the same steps as one process with the whole batch
+    config = TrainConfig(preset="tiny", steps=3, batch_size=8, val_every=3, checkpoint_every=3, val_windows=8,
+                         participants_per_chunk=2, days_per_chunk=2, val_participants=2)
+    train(config, tmp_path / "single", resume=False, progress=False, device="cpu")
+    one = load_checkpoint(tmp_path / "single" / "checkpoint.pt")
+    for name, value in one["model"].items():
+        torch.testing.assert_close(two["model"][name], value, atol=2e-5, rtol=1e-4, msg=name)
 
 
 def test_config_is_checked_up_front():

@@ -10,6 +10,7 @@ from .data import decode_labels, local_time, make_recordings, make_windows, miss
 from .io import iter_batches, load_dataset, open_dataset, read_table, save
 from .samples import list_samples, load_sample
 from .simulator import simulate
+from .evaluation import evaluate
 from . import baselines, labels, masks, metrics, plots, scaling
 
 
@@ -39,6 +40,7 @@ __all__ = [
     "decode_labels",
     "missing_fraction",
     "simulate",
+    "evaluate",
     "read_table",
     "save",
     "open_dataset",

@@ -151,8 +151,8 @@ class PretrainedLSM:
         if windows.sizes["time"] != self.minutes:
             raise ValueError(f"windows are {windows.sizes['time']} minutes long; this model takes {self.minutes}-minute "
                              f"windows (cut them with lsmkit.to_windows(..., minutes={self.minutes}))")
-        signal = windows["signal"].transpose("window", "time", "channel")
-        signal = signal.reindex(channel=list(CHANNEL_NAMES))  # absent channels become NaN
+        # validate_windows fixed the dim order; absent channels become NaN
+        signal = windows["signal"].reindex(channel=list(CHANNEL_NAMES))
         return signal.values.astype(np.float32)
 
     def _mask(self, mask, windows: xr.Dataset) -> np.ndarray:
@@ -163,7 +163,7 @@ class PretrainedLSM:
         if set(mask.dims) != set(masks.DIMS):
             raise ValueError(f"mask must have dims {masks.DIMS}, got {mask.dims}")
         mask = mask.transpose(*masks.DIMS)
-        if mask.shape != windows["signal"].transpose(*masks.DIMS).shape:
+        if mask.shape != windows["signal"].shape:
             raise ValueError(f"mask shape {mask.shape} differs from the windows' {windows['signal'].shape}")
         if "window" in mask.coords and not np.array_equal(mask["window"].values, windows["window"].values):
             raise ValueError("mask was made for other windows (its 'window' coordinate differs); build it from these windows")
@@ -177,10 +177,9 @@ class PretrainedLSM:
     def _output(self, windows: xr.Dataset, values: np.ndarray) -> xr.Dataset:
         """Put canonical-order values back into a Dataset shaped like ``windows``."""
         full = xr.DataArray(values, dims=masks.DIMS, coords={"channel": list(CHANNEL_NAMES)})
-        signal = windows["signal"].transpose(*masks.DIMS)
-        out = full.sel(channel=signal["channel"].values).values.astype(np.float32)
+        out = full.sel(channel=windows["channel"].values).values.astype(np.float32)
         result = windows.copy()
-        result["signal"] = signal.copy(data=out).transpose(*windows["signal"].dims)
+        result["signal"] = windows["signal"].copy(data=out)
         return result
 
     # ---- the model ---------------------------------------------------------------------------

@@ -265,16 +265,21 @@ def _single_objective(theta, log_x, log_loss, floor: bool, delta: float):
     return value, psi @ jacobian
 
 
-def _fit_single(log_x, log_loss, floor: bool, delta: float, starts) -> list[tuple[float, np.ndarray]]:
-    """Robust fits (L-BFGS-B on the Huber loss) from every start: (objective, theta) pairs, best first."""
-    bounds = [(None, None), (None, 0.0)] + ([(0.0, None)] if floor else [])  # b <= 0, c >= 0
+def _minimise_from(objective, starts, args: tuple, bounds) -> list[tuple[float, np.ndarray]]:
+    """L-BFGS-B from every start (``objective`` returns value and gradient): (objective, theta)
+    pairs, best first."""
     results = []
     for start in starts:
-        solution = optimize.minimize(_single_objective, start, args=(log_x, log_loss, floor, delta), jac=True,
-                                     method="L-BFGS-B", bounds=bounds,
+        solution = optimize.minimize(objective, start, args=args, jac=True, method="L-BFGS-B", bounds=bounds,
                                      options={"maxiter": 2000, "ftol": 1e-12, "gtol": 1e-9})
         results.append((float(solution.fun), solution.x))
     return sorted(results, key=lambda r: r[0])
+
+
+def _fit_single(log_x, log_loss, floor: bool, delta: float, starts) -> list[tuple[float, np.ndarray]]:
+    """Robust fits (L-BFGS-B on the Huber loss) from every start: (objective, theta) pairs, best first."""
+    bounds = [(None, None), (None, 0.0)] + ([(0.0, None)] if floor else [])  # b <= 0, c >= 0
+    return _minimise_from(_single_objective, starts, (log_x, log_loss, floor, delta), bounds)
 
 
 def _best_distinct(results: list[tuple[float, np.ndarray]], k: int) -> list[np.ndarray]:
@@ -565,13 +570,7 @@ def _chinchilla_starts(log_n, log_d, log_loss) -> np.ndarray:
 def _fit_chinchilla_from(log_n, log_d, log_loss, delta, starts) -> list[tuple[float, np.ndarray]]:
     """L-BFGS-B from every start: (objective, theta) pairs, best first."""
     bounds = [(None, None)] * 3 + [(0.0, 10.0)] * 2  # exponents >= 0: loss falls with N and D
-    results = []
-    for start in starts:
-        solution = optimize.minimize(_chinchilla_objective, start, args=(log_n, log_d, log_loss, delta), jac=True,
-                                     method="L-BFGS-B", bounds=bounds,
-                                     options={"maxiter": 2000, "ftol": 1e-12, "gtol": 1e-9})
-        results.append((float(solution.fun), solution.x))
-    return sorted(results, key=lambda r: r[0])
+    return _minimise_from(_chinchilla_objective, starts, (log_n, log_d, log_loss, delta), bounds)
 
 
 def _natural_chinchilla(theta: np.ndarray) -> np.ndarray:

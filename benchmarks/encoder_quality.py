@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 import lsmkit
-from lsmkit.baselines import BASELINES
+from lsmkit.baselines import Linear, Nearest, WindowMean
 from lsmkit.metrics import scored_errors
 from lsmkit.train import TASKS, TrainConfig, task_mask, validation_set
 
@@ -39,7 +39,7 @@ def main():
     config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in model.card["training"]["config"].items()})
     windows = validation_set(config)
     std = xr.DataArray(model.std, dims="channel", coords={"channel": list(lsmkit.CHANNEL_NAMES)})
-    methods = {f"lsmkit {model.card['preset']}": model.impute, **BASELINES}
+    methods = {f"lsmkit {model.card['preset']}": model.impute, **{m.name: m.impute for m in (WindowMean(), Nearest(), Linear())}}
     rows = []
     for t, (task, (kind, size)) in enumerate(TASKS.items()):
         z = ((windows["signal"].values - model.mean) / model.std).astype(np.float32)

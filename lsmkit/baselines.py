@@ -1,12 +1,40 @@
-"""Classical imputation baselines with the model's interface: ``method(windows, mask) -> windows``.
+"""Classical imputation and forecasting baselines with the model's interface.
 
-Each returns a Dataset shaped like ``windows`` whose ``signal`` keeps every observed, unhidden
-value and fills the hidden and missing ones. Fallbacks are documented per method and never crash:
-a window-channel with no visible value at all is filled with the channel's default mean from
-:data:`lsmkit.CHANNELS` (the only thing known about it).
+Every baseline is a small class with ``impute(windows, mask=None) -> windows``, exactly like
+:meth:`lsmkit.PretrainedLSM.impute`: the result is shaped like ``windows``, keeps every observed,
+unhidden value, and fills the hidden and missing ones. A method sees only what the mask leaves
+visible, so hidden values never leak into a fill.
+
+==========================  ====================================================================
+``WindowMean()``            each channel's mean over the visible minutes of its window
+``Nearest()``               the nearest visible minute (last observation carried forward / back)
+``Linear()``                linear interpolation in time
+``KNN(k=5)``                cross-channel k-nearest neighbours (scikit-learn ``KNNImputer``)
+``MICE()``                  iterative cross-channel regression (scikit-learn ``IterativeImputer``)
+``SeasonalNaive()``         forecasting: the same minute one day earlier, where the data has it
+``AutoRegressive(lags=5)``  forecasting: an AR(p) model per window and channel (statsmodels)
+==========================  ====================================================================
+
+Fallbacks (documented, never a crash):
+
+- every fill is clipped to the channel's valid range (as the model's are);
+- a window-channel with no visible value at all is filled with the channel's default mean from
+  :data:`lsmkit.CHANNELS`, the only thing known about it;
+- ``Nearest`` and ``Linear`` hold the first and last visible values constant beyond them;
+- ``KNN`` and ``MICE`` work across channels at each minute; minutes with no visible channel
+  (temporal blocks) give them nothing to work with, so those are filled by ``Linear``;
+- ``SeasonalNaive`` and ``AutoRegressive`` are forecasters: hidden minutes with visible data after
+  them are filled by ``Linear``; a day-earlier value that is missing falls back to the last visible
+  value; a channel with fewer than ``2 * lags + 2`` visible minutes before its forecast, or whose
+  fitted AR model is not stationary (it would diverge), is held at its last visible value.
+
+Forecasters carry ``tasks = ("extrapolation",)``; :func:`lsmkit.evaluate` runs a method only on its
+``tasks`` (all of them when the attribute is absent or None).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -14,15 +42,51 @@ import xarray as xr
 from .channels import get_channel
 from .data import validate_windows
 
-__all__ = ["window_mean", "nearest", "linear", "BASELINES"]
+__all__ = ["Baseline", "WindowMean", "Nearest", "Linear", "KNN", "MICE", "SeasonalNaive", "AutoRegressive",
+           "classical"]
 
 
+class Baseline:
+    """Shared plumbing: turn ``(windows, mask)`` into a (W, T, C) visible array and back.
+
+    Subclasses implement ``_fill(visible, windows) -> (W, T, C)`` array; only the entries that are
+    NaN in ``visible`` are taken from it.
+    """
+
+    name = "baseline"
+    tasks: tuple[str, ...] | None = None  # None: every task
+
+    def impute(self, windows: xr.Dataset, mask: xr.DataArray | None = None) -> xr.Dataset:
+        """Fill the values hidden by ``mask`` and the missing ones; observed, unhidden values stay."""
+        visible = _visible(windows, mask)
+        low, high = _ranges(windows)
+        filled = np.clip(self._fill(visible, windows), low, high)  # never outside what a sensor can report
+        values = np.where(np.isnan(visible), filled, visible).astype(np.float32)
+        out = windows.copy()
+        signal = windows["signal"].transpose("window", "time", "channel")
+        out["signal"] = signal.copy(data=values).transpose(*windows["signal"].dims)
+        return out
+
+    def __call__(self, windows: xr.Dataset, mask: xr.DataArray | None = None) -> xr.Dataset:
+        return self.impute(windows, mask)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({args})"
+
+    def _fill(self, visible: np.ndarray, windows: xr.Dataset) -> np.ndarray:
+        raise NotImplementedError
+
+
+# ---- shared helpers -----------------------------------------------------------------------------
 def _visible(windows: xr.Dataset, mask: xr.DataArray | None) -> np.ndarray:
-    """(W, T, C) float array of what a method may see: observed and not hidden, NaN elsewhere."""
+    """(W, T, C) float32 array of what a method may see: observed and not hidden, NaN elsewhere."""
     validate_windows(windows)
     signal = windows["signal"].transpose("window", "time", "channel").values.astype(np.float32)
     if mask is None:
         return signal
+    if not isinstance(mask, xr.DataArray) or mask.dtype != bool:
+        raise TypeError(f"mask must be a boolean xarray.DataArray (see lsmkit.masks), got {type(mask).__name__}")
     mask = mask.transpose("window", "time", "channel")
     if "channel" in mask.coords:  # align by name, as the model wrapper does, not by position
         unknown = set(mask["channel"].values) - set(windows["channel"].values)
@@ -35,29 +99,21 @@ def _visible(windows: xr.Dataset, mask: xr.DataArray | None) -> np.ndarray:
     return np.where(hidden, np.nan, signal)
 
 
-def _defaults(windows: xr.Dataset) -> np.ndarray:
-    return np.array([get_channel(c).mean for c in windows["channel"].values], dtype=np.float32)  # (C,)
+def _stats(windows: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Default per-channel mean and std from the registry: two (C,) arrays."""
+    channels = [get_channel(c) for c in windows["channel"].values]
+    return (np.array([c.mean for c in channels], dtype=np.float32),
+            np.array([c.std for c in channels], dtype=np.float32))
 
 
-def _output(windows: xr.Dataset, visible: np.ndarray, filled: np.ndarray) -> xr.Dataset:
-    values = np.where(np.isnan(visible), filled, visible).astype(np.float32)
-    out = windows.copy()
-    out["signal"] = windows["signal"].transpose("window", "time", "channel").copy(data=values)
-    out["signal"] = out["signal"].transpose(*windows["signal"].dims)
-    return out
-
-
-def window_mean(windows: xr.Dataset, mask: xr.DataArray | None = None) -> xr.Dataset:
-    """Each channel's mean over the visible minutes of its window."""
-    visible = _visible(windows, mask)
-    with np.errstate(invalid="ignore"):
-        count = (~np.isnan(visible)).sum(axis=1)  # (W, C)
-        mean = np.nansum(visible, axis=1) / np.maximum(count, 1)
-    mean = np.where(count > 0, mean, _defaults(windows))
-    return _output(windows, visible, np.broadcast_to(mean[:, None, :], visible.shape))
+def _ranges(windows: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Each channel's valid range from the registry: two (C,) arrays."""
+    ranges = np.array([get_channel(c).valid_range for c in windows["channel"].values], dtype=np.float32)
+    return ranges[:, 0], ranges[:, 1]
 
 
 def _interpolate(visible: np.ndarray, defaults: np.ndarray, kind: str) -> np.ndarray:
+    """Per window and channel: ``"linear"`` or ``"nearest"`` in time over the visible minutes."""
     W, T, C = visible.shape
     t = np.arange(T)
     filled = np.empty_like(visible)
@@ -77,16 +133,223 @@ def _interpolate(visible: np.ndarray, defaults: np.ndarray, kind: str) -> np.nda
     return filled
 
 
-def nearest(windows: xr.Dataset, mask: xr.DataArray | None = None) -> xr.Dataset:
+def _tail(visible: np.ndarray) -> np.ndarray:
+    """(W, T, C) True on minutes after a channel's last visible value (what is left to forecast)."""
+    seen = ~np.isnan(visible)
+    after_last = np.flip(np.cumsum(np.flip(seen, axis=1), axis=1), axis=1) == 0  # no visible value from here on
+    return after_last & seen.any(axis=1, keepdims=True)
+
+
+# ---- within-channel methods -------------------------------------------------------------------------
+class WindowMean(Baseline):
+    """Each channel's mean over the visible minutes of its window."""
+
+    name = "window mean"
+
+    def _fill(self, visible, windows):
+        with np.errstate(invalid="ignore"):
+            count = (~np.isnan(visible)).sum(axis=1)  # (W, C)
+            mean = np.nansum(visible, axis=1) / np.maximum(count, 1)
+        mean = np.where(count > 0, mean, _stats(windows)[0])
+        return np.broadcast_to(mean[:, None, :], visible.shape)
+
+
+class Nearest(Baseline):
     """The value of the nearest visible minute in the same channel (carried forward or back)."""
-    visible = _visible(windows, mask)
-    return _output(windows, visible, _interpolate(visible, _defaults(windows), "nearest"))
+
+    name = "nearest"
+
+    def _fill(self, visible, windows):
+        return _interpolate(visible, _stats(windows)[0], "nearest")
 
 
-def linear(windows: xr.Dataset, mask: xr.DataArray | None = None) -> xr.Dataset:
+class Linear(Baseline):
     """Linear interpolation in time between visible minutes; constant beyond the first and last."""
-    visible = _visible(windows, mask)
-    return _output(windows, visible, _interpolate(visible, _defaults(windows), "linear"))
+
+    name = "linear interpolation"
+
+    def _fill(self, visible, windows):
+        return _interpolate(visible, _stats(windows)[0], "linear")
 
 
-BASELINES = {"window mean": window_mean, "nearest": nearest, "linear interpolation": linear}
+# ---- cross-channel methods (scikit-learn) ----------------------------------------------------------
+class _CrossChannel(Baseline):
+    """Impute each minute from the other channels at that minute, on z-scored values.
+
+    The imputer is fitted on up to ``max_fit_rows`` visible minutes of the batch itself (drawn with
+    ``rng``), so it uses no data beyond what it is given. Minutes with no visible channel are left to
+    :class:`Linear`.
+    """
+
+    def __init__(self, max_fit_rows: int = 1500, rng=0):
+        if int(max_fit_rows) < 10:
+            raise ValueError(f"max_fit_rows must be at least 10, got {max_fit_rows!r}")
+        self.max_fit_rows = int(max_fit_rows)
+        self.rng = rng
+
+    def _imputer(self, rows: np.ndarray):
+        """A scikit-learn imputer for the (n, C) z-scored fitting rows."""
+        raise NotImplementedError
+
+    def _fill(self, visible, windows):
+        mean, std = _stats(windows)
+        W, T, C = visible.shape
+        rows = ((visible - mean) / std).reshape(W * T, C)  # (W, T, C) -> (W*T, C)
+        seen = ~np.isnan(rows)
+        usable = np.flatnonzero(seen.any(axis=1))  # minutes with at least one visible channel
+        filled = _interpolate(visible, mean, "linear").reshape(W * T, C)
+        todo = usable[~seen[usable].all(axis=1)]
+        if not len(todo):
+            return filled.reshape(W, T, C)
+        # fit on the most complete minutes first: an imputer learns little from mostly-empty rows
+        rng = np.random.default_rng(self.rng)
+        order = usable[np.lexsort((rng.random(len(usable)), -seen[usable].sum(axis=1)))]
+        fit_rows = rows[order[: self.max_fit_rows]]
+        imputer = self._imputer(fit_rows)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence chatter of IterativeImputer, all-NaN columns
+            imputer.fit(fit_rows)
+            out = imputer.transform(rows[todo])  # keep_empty_features keeps all C columns
+        filled[todo] = out * std + mean
+        return filled.reshape(W, T, C)
+
+
+class KNN(_CrossChannel):
+    """Cross-channel k-nearest neighbours: each minute from the ``k`` most similar visible minutes
+    (NaN-aware Euclidean distance over the channels both have, scikit-learn ``KNNImputer``)."""
+
+    name = "kNN"
+
+    def __init__(self, k: int = 5, max_fit_rows: int = 1500, rng=0):
+        super().__init__(max_fit_rows, rng)
+        if int(k) < 1:
+            raise ValueError(f"k must be a positive integer, got {k!r}")
+        self.k = int(k)
+
+    def _imputer(self, rows):
+        from sklearn.impute import KNNImputer
+
+        return KNNImputer(n_neighbors=self.k, weights="distance", keep_empty_features=True)
+
+
+class MICE(_CrossChannel):
+    """Multivariate imputation by chained equations: each channel regressed on the others in turn
+    (scikit-learn ``IterativeImputer`` with Bayesian ridge regression). Imputations are bounded
+    by the range each channel spans in the fitting minutes: linear regressions fed unusual rows
+    otherwise extrapolate far outside anything observed."""
+
+    name = "MICE"
+
+    def __init__(self, max_iter: int = 10, max_fit_rows: int = 1500, rng=0):
+        super().__init__(max_fit_rows, rng)
+        self.max_iter = int(max_iter)
+
+    def _imputer(self, rows):
+        from sklearn.experimental import enable_iterative_imputer  # noqa: F401  (registers the class)
+        from sklearn.impute import IterativeImputer
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: bounded at 0 below
+            low, high = np.nanmin(rows, axis=0), np.nanmax(rows, axis=0)
+        return IterativeImputer(max_iter=self.max_iter, random_state=int(np.random.default_rng(self.rng).integers(2**31)),
+                                keep_empty_features=True, min_value=np.nan_to_num(low, nan=0.0),
+                                max_value=np.nan_to_num(high, nan=0.0))
+
+
+# ---- forecasters -------------------------------------------------------------------------------------
+class SeasonalNaive(Baseline):
+    """Forecast each minute by the same minute ``period`` minutes (one day) earlier.
+
+    Earlier values come from ``history`` (recordings or windows of the same participants, e.g. the
+    recordings the windows were cut from) and from the visible values of the batch itself. Only
+    times before each window's own forecast are ever looked up, so nothing hidden leaks in.
+    """
+
+    name = "seasonal naive"
+    tasks = ("extrapolation",)
+
+    def __init__(self, history: xr.Dataset | None = None, period: int = 1440):
+        if int(period) < 1:
+            raise ValueError(f"period must be a positive number of minutes, got {period!r}")
+        self.history = history
+        self.period = int(period)
+
+    def __repr__(self) -> str:
+        return f"SeasonalNaive(history={'None' if self.history is None else 'Dataset'}, period={self.period})"
+
+    def _fill(self, visible, windows):
+        channels = list(windows["channel"].values)
+        earlier = np.full_like(visible, np.nan)
+        minute = _epoch_minutes(windows)  # (W, T) absolute minute of every value
+        lookup = {}
+        for source in ([self.history] if self.history is not None else []):
+            for participant, times, values in _by_participant(source, channels):
+                lookup.setdefault(participant, []).append((times, values))
+        for participant, times, values in _by_participant(windows, channels, visible):
+            lookup.setdefault(participant, []).append((times, values))
+        for w, participant in enumerate(windows["participant"].values):
+            for times, values in lookup.get(participant, []):
+                wanted = minute[w] - self.period
+                wanted = np.where(wanted < minute[w, 0], wanted, -1)  # only the past of this window
+                index = np.searchsorted(times, wanted)
+                hit = (index < len(times)) & (times[np.minimum(index, len(times) - 1)] == wanted)
+                found = values[np.minimum(index, len(times) - 1)]  # (T, C)
+                take = hit[:, None] & np.isnan(earlier[w]) & ~np.isnan(found)
+                earlier[w] = np.where(take, found, earlier[w])
+        fallback = _interpolate(visible, _stats(windows)[0], "linear")  # inner gaps; last value in the tail
+        return np.where(_tail(visible) & ~np.isnan(earlier), earlier, fallback)
+
+
+def _epoch_minutes(ds: xr.Dataset) -> np.ndarray:
+    """Absolute minute (since 1970, UTC) of every (window, time) or (participant, time) value."""
+    start = ds["start"].values.astype("datetime64[m]").astype(np.int64)  # (W,) or (P,)
+    return start[:, None] + ds["time"].values[None, :].astype(np.int64)
+
+
+def _by_participant(ds: xr.Dataset, channels: list[str], values: np.ndarray | None = None):
+    """(participant, sorted absolute minutes, (n, C) values) for every window or participant row."""
+    lead = "participant" if "participant" in ds["signal"].dims else "window"
+    signal = ds["signal"].reindex(channel=channels).transpose(lead, "time", "channel").values
+    values = signal if values is None else values
+    minutes = _epoch_minutes(ds)
+    names = ds[lead].values if lead == "participant" else ds["participant"].values
+    for i, participant in enumerate(names):
+        yield participant, minutes[i], values[i]
+
+
+class AutoRegressive(Baseline):
+    """Forecast each channel's hidden tail with an AR(``lags``) model with a constant, fitted to the
+    visible minutes before it (ARIMA(p, 0, 0) by conditional least squares, statsmodels
+    ``AutoReg``). Gaps in those minutes are linearly interpolated before fitting."""
+
+    name = "AR (statsmodels)"
+    tasks = ("extrapolation",)
+
+    def __init__(self, lags: int = 5):
+        if int(lags) < 1:
+            raise ValueError(f"lags must be a positive integer, got {lags!r}")
+        self.lags = int(lags)
+
+    def _fill(self, visible, windows):
+        from statsmodels.tsa.ar_model import AutoReg
+
+        filled = _interpolate(visible, _stats(windows)[0], "linear")
+        tail = _tail(visible)
+        for w, c in zip(*np.nonzero(tail.any(axis=1))):
+            first = int(np.argmax(tail[w, :, c]))
+            history = filled[w, :first, c].astype(np.float64)  # linear already filled its inner gaps
+            if (~np.isnan(visible[w, :first, c])).sum() < 2 * self.lags + 2 or np.ptp(history) == 0:
+                continue  # too little to fit: keep the last visible value (Linear's tail)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # near-constant stretches make a rank-deficient design
+                fit = AutoReg(history, lags=self.lags, trend="c").fit()
+            if not np.all(np.abs(fit.roots) > 1):  # explosive or unit root: its forecast would run away
+                continue
+            filled[w, first:, c] = fit.predict(start=first, end=visible.shape[1] - 1)
+        return filled
+
+
+def classical(history: xr.Dataset | None = None) -> dict[str, Baseline]:
+    """Every baseline with its defaults, by display name (``history`` goes to :class:`SeasonalNaive`)."""
+    methods = [WindowMean(), Nearest(), Linear(), KNN(), MICE(), SeasonalNaive(history), AutoRegressive()]
+    return {m.name: m for m in methods}

@@ -1,8 +1,9 @@
 """The generative tasks of the paper, scored the same way for every method.
 
 ``evaluate(methods, windows, rng=0)`` draws each task's mask once and hands the *same* mask to
-every method (``method(windows, mask) -> filled windows``: ``model.impute`` or any function of
-:mod:`lsmkit.baselines`). Scores count only values that are hidden and truly observed, on values
+every method: anything with ``impute(windows, mask) -> filled windows`` (the pretrained model, the
+classes of :mod:`lsmkit.baselines`) or a plain function of ``(windows, mask)``. A method with a
+``tasks`` attribute (the forecasters) is run only on those tasks. Scores count only values that are hidden and truly observed, on values
 z-scored per channel, with bootstrap intervals that resample windows. When the windows carry
 the simulator's ``truth``, the ``"gaps"`` task also scores each method on the device's own
 realistic gaps against the values behind them.
@@ -15,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
+from tqdm.auto import tqdm
 
 from . import masks
 from .channels import get_channel
@@ -54,6 +56,14 @@ def _per_window(filled: xr.Dataset, reference: xr.DataArray, mask: xr.DataArray,
     return (error**2).sum(axis=(1, 2)), np.abs(error).sum(axis=(1, 2)), scored.sum(axis=(1, 2))
 
 
+def _as_fill(name: str, method) -> Callable:
+    if hasattr(method, "impute"):
+        return method.impute
+    if callable(method):
+        return method
+    raise TypeError(f"method {name!r} has no impute(windows, mask) and is not callable: {type(method).__name__}")
+
+
 def evaluate(
     methods: Mapping[str, Callable],
     windows: xr.Dataset,
@@ -62,49 +72,62 @@ def evaluate(
     *,
     n_boot: int = 200,
     level: float = 0.95,
+    progress: bool = True,
 ) -> pd.DataFrame:
     """Score every method on every task and size; returns a tidy table.
 
     Parameters
     ----------
     methods
-        Name -> ``callable(windows, mask)`` returning filled windows.
+        Display name -> anything with ``impute(windows, mask)`` (or a function of ``(windows, mask)``)
+        returning filled windows.
     windows
-        A window batch; with a ``truth`` variable the ``"gaps"`` task is added.
+        A window batch (physical units, NaN where missing).
     tasks
-        Task -> sizes; defaults to :data:`TASK_SIZES`.
+        Task -> sizes; defaults to :data:`TASK_SIZES`, plus ``{"gaps": (None,)}`` when the windows
+        carry the simulator's ``truth`` (scoring each method on the device's own gaps).
     rng
         Seed or Generator for the masks and the bootstrap.
+    n_boot, level
+        Bootstrap resamples of windows and the interval's coverage.
+    progress
+        Show a progress bar over the task masks.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``task``, ``size``, ``method``, ``mse``, ``mae`` (both on z-scored values),
-        ``n`` (scored values), ``mse_lower``, ``mse_upper`` (bootstrap interval over windows).
+        ``n`` (scored values), ``mse_low``, ``mse_high`` (bootstrap interval over windows).
     """
     validate_windows(windows)
     if not methods:
-        raise ValueError("methods is empty: pass at least one name -> callable(windows, mask)")
+        raise ValueError("methods is empty: pass at least one name -> method with impute(windows, mask)")
+    fills = {name: _as_fill(name, method) for name, method in methods.items()}
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    tasks = dict(TASK_SIZES if tasks is None else tasks)
-    if "truth" in windows and "gaps" not in tasks:
-        tasks["gaps"] = (None,)
+    if tasks is None:
+        tasks = {**TASK_SIZES, **({"gaps": (None,)} if "truth" in windows else {})}
+    tasks = dict(tasks)
     std = np.array([get_channel(c).std for c in windows["channel"].values], dtype=np.float32)
     boot = rng.integers(0, windows.sizes["window"], size=(n_boot, windows.sizes["window"]))
     rows = []
+    bar = tqdm(total=sum(len(s) for s in tasks.values()), desc="evaluate", unit="mask", disable=not progress)
     for task, sizes in tasks.items():
         for size in sizes:
             mask = task_mask(windows, task, size, rng)
             reference = windows["truth"] if task == "gaps" else windows["signal"]
-            for name, method in methods.items():
-                squared, absolute, count = _per_window(method(windows, mask), reference, mask, std)
+            for name, fill in fills.items():
+                if getattr(methods[name], "tasks", None) is not None and task not in methods[name].tasks:
+                    continue
+                squared, absolute, count = _per_window(fill(windows, mask), reference, mask, std)
                 n = int(count.sum())
                 with np.errstate(invalid="ignore", divide="ignore"):
                     resampled = squared[boot].sum(axis=1) / count[boot].sum(axis=1)
                     lower, upper = np.nanquantile(resampled, [(1 - level) / 2, (1 + level) / 2]) if n else (np.nan,) * 2
                 rows.append({"task": task, "size": size, "method": name,
                              "mse": squared.sum() / n if n else np.nan, "mae": absolute.sum() / n if n else np.nan,
-                             "n": n, "mse_lower": lower, "mse_upper": upper})
+                             "n": n, "mse_low": lower, "mse_high": upper})
+            bar.update()
+    bar.close()
     return pd.DataFrame(rows)

@@ -32,5 +32,5 @@ def test_beats_linear_interpolation_on_bundled_windows(model, task):
     windows = lsmkit.load_sample().isel(window=slice(0, 48))
     mask = {"interpolation": masks.interpolation(windows, 60, rng=1), "extrapolation": masks.extrapolation(windows, 60),
             "sensors": masks.sensors(windows, n=6, rng=1)}[task]
-    table = error_table({"model": model.impute(windows, mask), "linear": baselines.linear(windows, mask)}, windows, mask)
+    table = error_table({"model": model.impute(windows, mask), "linear": baselines.Linear().impute(windows, mask)}, windows, mask)
     assert table.loc[("model", "all"), "mse"] < 0.9 * table.loc[("linear", "all"), "mse"]

@@ -11,7 +11,8 @@ from .io import iter_batches, load_dataset, open_dataset, read_table, save
 from .samples import list_samples, load_sample
 from .simulator import simulate
 from .evaluation import evaluate
-from . import baselines, labels, masks, metrics, plots, scaling
+from . import baselines, labels, masks, metrics, plots, scaling, sweep
+from . import scaling_plots
 
 
 def load_pretrained(name: str | None = None, **kwargs):
@@ -55,4 +56,6 @@ __all__ = [
     "metrics",
     "plots",
     "scaling",
+    "scaling_plots",
+    "sweep",
 ]

@@ -4,6 +4,8 @@
     torchrun --nproc_per_node 2 -m lsmkit pretrain --out runs/2m    # DDP (gloo on CPU, nccl on GPU)
     lsmkit export runs/2m/checkpoint.pt lsmkit/weights/lsm-2m       # safetensors + JSON card
     lsmkit simulate --participants 16 --days 7 --seed 0 cohort.nc   # a cohort to a file
+    lsmkit sweep plan --out sweeps/s1 --presets tiny mini --windows 256 1024 --steps 500   # a scaling sweep
+    lsmkit sweep run --out sweeps/s1 [--index 3]                    # all runs (or one); rerun to resume
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import os
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -75,6 +78,44 @@ def _simulate(args) -> int:
     return 0
 
 
+def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    from .sweep import SweepConfig
+
+    parser.add_argument("--out", required=True, help="sweep folder (sweep.json, data/, runs/, results.csv)")
+    for f in fields(SweepConfig):
+        many = f.name in ("presets", "windows", "steps")
+        kind = {"presets": str, "lr": float}.get(f.name, int)
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, nargs="+" if many else None,
+                            help="from sweep.json when --out holds a sweep" + ("" if many else f", else {f.default}"))
+    parser.add_argument("--results", help="results table (default: OUT/results.csv)")
+
+
+def _sweep(args) -> int:
+    from dataclasses import asdict
+
+    from . import sweep
+
+    overrides = {f.name: getattr(args, f.name) for f in fields(sweep.SweepConfig) if getattr(args, f.name) is not None}
+    if (Path(args.out) / "sweep.json").exists():  # the same command again, or one naming only --out
+        config = sweep.SweepConfig(**{**asdict(sweep.load_config(args.out)), **overrides})
+    elif {"presets", "windows", "steps"} <= set(overrides):
+        config = sweep.SweepConfig(**overrides)
+    else:
+        raise ValueError(f"no sweep in {args.out!r} yet: give --presets, --windows and --steps")
+    if args.action == "plan":
+        sweep.prepare(config, args.out)
+        print(sweep.plan(config).to_string(index=False))
+        print(f"wrote {Path(args.out) / 'runs.csv'}; run them with: lsmkit sweep run --out {args.out} [--index i]")
+    elif args.index is not None:
+        sweep.run_one(config, args.out, args.index, results=args.results, device=args.device,
+                      progress=not args.no_progress)
+    else:
+        table = sweep.run_sweep(config, args.out, results=args.results, device=args.device,
+                                progress=not args.no_progress)
+        print(f"results: {table} ({len(sweep.read_results(table))} rows)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lsmkit", description="lsmkit command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +139,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, default=7)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_simulate)
+
+    p = sub.add_parser("sweep", help="a scaling sweep: presets x training-set sizes x steps")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser("plan", help="write sweep.json and runs.csv and print the run list")
+    _sweep_arguments(q)
+    q = actions.add_parser("run", help="run every unfinished run, each in its own process, or one with --index")
+    _sweep_arguments(q)
+    q.add_argument("--index", type=int, help="run only this run (0-based, see runs.csv), in this process")
+    q.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    q.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(run=_sweep)
 
     args = parser.parse_args(argv)
     return args.run(args)

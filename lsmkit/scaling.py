@@ -19,7 +19,8 @@ Decisions, written down (see LSM_REFERENCE.md, "Scaling laws"):
 - Uncertainty comes from bootstrapping *runs*, not points: a run's points share its seed, data
   order and schedule, so their errors are correlated and resampling them one by one treats them
   as independent evidence (the replication of Chinchilla's approach 3 found the original
-  intervals far too narrow for this reason). Without ``run`` every point is its own run.
+  intervals far too narrow for this reason). Every fit takes ``groups``, the run id of each
+  point; without it every point is its own run.
   Intervals are percentile intervals of the bootstrap replicates; prediction intervals are those
   of the fitted curve (the mean loss), not of a new run's loss.
 - Bootstrap replicates are refitted from the few best optima of the full-data fit rather than the
@@ -37,12 +38,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-__all__ = ["FORMS", "PowerLawFit", "fit_power_law", "fit_power_law_ols", "ChinchillaFit", "fit_chinchilla",
+__all__ = ["PowerLawFit", "fit_power_law", "fit_power_law_ols", "ChinchillaFit", "fit_chinchilla",
            "chinchilla_grid", "Allocation", "compute_optimal", "bootstrap_indices", "forward_flops",
            "training_flops"]
 
-#: Single-axis forms and their parameters: ``floor`` is L = a * x^b + c, ``no_floor`` is L = a * x^b.
-FORMS: dict[str, tuple[str, ...]] = {"floor": ("a", "b", "c"), "no_floor": ("a", "b")}
+#: Parameters of the single-axis law by ``floor``: L = a * x^b + c (True) or L = a * x^b (False).
+SINGLE_PARAMETERS: dict[bool, tuple[str, ...]] = {True: ("a", "b", "c"), False: ("a", "b")}
 CHINCHILLA_PARAMETERS = ("E", "A", "B", "alpha", "beta")
 HUBER_DELTA = 1e-3
 
@@ -88,16 +89,16 @@ def _check_bootstrap(n_boot: int, level: float) -> None:
     _check_level(level)
 
 
-def _run_members(run, n_points: int) -> list[np.ndarray]:
-    """The point indices of each run; without ``run`` every point is its own run."""
-    if run is None:
+def _run_members(groups, n_points: int) -> list[np.ndarray]:
+    """The point indices of each run; without ``groups`` every point is its own run."""
+    if groups is None:
         return [np.array([i]) for i in range(n_points)]
-    run = np.asarray(run)
-    if run.ndim != 1 or len(run) != n_points:
-        raise ValueError(f"run must give one id per point: expected {n_points}, got shape {run.shape}")
-    if pd.isna(run).any():
-        raise ValueError("run ids must not be missing (NaN/None)")
-    _, codes = np.unique(run, return_inverse=True)
+    groups = np.asarray(groups)
+    if groups.ndim != 1 or len(groups) != n_points:
+        raise ValueError(f"groups must give one run id per point: expected {n_points}, got shape {groups.shape}")
+    if pd.isna(groups).any():
+        raise ValueError("groups (run ids) must not be missing (NaN/None)")
+    _, codes = np.unique(groups, return_inverse=True)
     return [np.flatnonzero(codes == k) for k in range(codes.max() + 1)]
 
 
@@ -107,12 +108,12 @@ def _draw_runs(members: list[np.ndarray], rng: np.random.Generator) -> np.ndarra
     return np.concatenate([members[k] for k in chosen])
 
 
-def bootstrap_indices(run, rng=None) -> np.ndarray:
+def bootstrap_indices(groups, rng=None) -> np.ndarray:
     """Point indices of one bootstrap resample over runs.
 
     Parameters
     ----------
-    run : array-like
+    groups : array-like
         One run id per point (any hashable, sortable values).
     rng : numpy.random.Generator, int or None
         Source of randomness.
@@ -122,8 +123,8 @@ def bootstrap_indices(run, rng=None) -> np.ndarray:
     numpy.ndarray
         Indices into the points: every drawn run contributes all of its points, once per draw.
     """
-    run = np.asarray(run)
-    return _draw_runs(_run_members(run, len(run)), np.random.default_rng(rng))
+    groups = np.asarray(groups)
+    return _draw_runs(_run_members(groups, len(groups)), np.random.default_rng(rng))
 
 
 def _bootstrap(fit_one, members: list[np.ndarray], n_boot: int, rng, n_params: int) -> np.ndarray:
@@ -158,12 +159,12 @@ def _format_rows(table: pd.DataFrame) -> str:
 # ---- single-axis law: L = a * x^b (+ c) -------------------------------------------------------
 @dataclass(frozen=True)
 class PowerLawFit:
-    """A fitted single-axis power law ``L = a * x^b + c`` (``form="floor"``) or ``L = a * x^b``.
+    """A fitted single-axis power law ``L = a * x^b + c`` (``floor=True``) or ``L = a * x^b``.
 
     Attributes
     ----------
-    form : str
-        ``"floor"`` or ``"no_floor"``.
+    floor : bool
+        Whether the law has the irreducible floor ``c``.
     params : dict
         Estimates by name (``a``, ``b`` and, with a floor, ``c``).
     intervals : dict
@@ -174,10 +175,10 @@ class PowerLawFit:
         Data the fit saw.
     method : str
         ``"huber"`` (robust fit, bootstrap over runs) or ``"ols"`` (log-log OLS, t intervals;
-        cluster-robust by run when runs were given).
+        cluster-robust by run when ``groups`` were given).
     """
 
-    form: str
+    floor: bool
     params: dict[str, float]
     intervals: dict[str, tuple[float, float]]
     level: float
@@ -193,9 +194,10 @@ class PowerLawFit:
         return _interval_table(self.params, self.intervals)
 
     def predict(self, x) -> pd.DataFrame:
-        """Fitted loss at ``x`` with its interval: columns x, estimate, lower, upper."""
+        """Fitted loss at ``x``: the central value (``estimate``) and its interval at ``level``
+        (``lower``, ``upper``; NaN without bootstrap), as columns x, estimate, lower, upper."""
         x = _positive_finite("x", x)
-        estimate = _power_law(np.log(x), np.array([self.params[k] for k in FORMS[self.form]]))
+        estimate = _power_law(np.log(x), np.array([self.params[k] for k in SINGLE_PARAMETERS[self.floor]]))
         if self.method == "ols":
             design = np.column_stack([np.ones_like(x), np.log(x)])  # (n, 2): log L = log a + b log x
             se = np.sqrt(np.einsum("ij,jk,ik->i", design, self.covariance, design))
@@ -206,7 +208,7 @@ class PowerLawFit:
         return pd.DataFrame({"x": x, "estimate": estimate, "lower": lower, "upper": upper})
 
     def __repr__(self) -> str:
-        law = "a * x^b + c" if self.form == "floor" else "a * x^b"
+        law = "a * x^b + c" if self.floor else "a * x^b"
         how = {"huber": f"{self.level:.0%} intervals, bootstrap over runs",
                "ols": f"{self.level:.0%} intervals, OLS t"}[self.method]
         if self.method == "huber" and len(self.draws) == 0:
@@ -298,7 +300,7 @@ def _natural_single(theta: np.ndarray) -> np.ndarray:
     return np.concatenate([[np.exp(theta[0])], theta[1:]])
 
 
-def fit_power_law(x, loss, *, form: str = "floor", run=None, n_boot: int = 200, level: float = 0.95, rng=None,
+def fit_power_law(x, y, floor: bool = True, groups=None, n_boot: int = 200, *, level: float = 0.95, rng=None,
                   delta: float = HUBER_DELTA, refit_starts: int = 3) -> PowerLawFit:
     """Fit ``L = a * x^b + c`` (or ``a * x^b``) robustly in log space, with run-bootstrap intervals.
 
@@ -309,11 +311,11 @@ def fit_power_law(x, loss, *, form: str = "floor", run=None, n_boot: int = 200, 
 
     Parameters
     ----------
-    x, loss : array-like
-        Positive, finite values, one per point.
-    form : {"floor", "no_floor"}
-        With or without the irreducible floor ``c``.
-    run : array-like, optional
+    x, y : array-like
+        The scaled quantity and the loss: positive, finite values, one per point.
+    floor : bool
+        With (``L = a * x^b + c``) or without (``L = a * x^b``) the irreducible floor ``c``.
+    groups : array-like, optional
         Run id per point; the bootstrap resamples runs. Default: every point is its own run.
     n_boot : int
         Bootstrap replicates (0: no intervals).
@@ -330,15 +332,16 @@ def fit_power_law(x, loss, *, form: str = "floor", run=None, n_boot: int = 200, 
     -------
     PowerLawFit
     """
-    if form not in FORMS:
-        raise ValueError(f"unknown form {form!r}; valid forms: {', '.join(FORMS)}")
-    x, loss = _positive_finite("x", x), _positive_finite("loss", loss)
-    n = _same_length(x=x, loss=loss)
-    _enough_points(n, FORMS[form], f"form {form!r}")
+    if not isinstance(floor, (bool, np.bool_)):
+        raise ValueError(f"floor must be True (L = a * x^b + c) or False (L = a * x^b), got {floor!r}")
+    floor = bool(floor)
+    names = SINGLE_PARAMETERS[floor]
+    x, y = _positive_finite("x", x), _positive_finite("y", y)
+    n = _same_length(x=x, y=y)
+    _enough_points(n, names, "L = a * x^b + c" if floor else "L = a * x^b")
     _check_bootstrap(n_boot, level)
-    members = _run_members(run, n)
-    floor = form == "floor"
-    log_x, log_loss = np.log(x), np.log(loss)
+    members = _run_members(groups, n)
+    log_x, log_loss = np.log(x), np.log(y)
 
     results = _fit_single(log_x, log_loss, floor, delta, _single_starts(log_x, log_loss, floor))
     estimate = _natural_single(results[0][1])
@@ -348,27 +351,26 @@ def fit_power_law(x, loss, *, form: str = "floor", run=None, n_boot: int = 200, 
         best = _fit_single(log_x[index], log_loss[index], floor, delta, refit_from)[0][1]
         return _natural_single(best)
 
-    names = FORMS[form]
     draws = _bootstrap(fit_one, members, n_boot, rng, len(names))
     lower, upper = _percentiles(draws, level)
-    return PowerLawFit(form=form, params=dict(zip(names, map(float, estimate))),
+    return PowerLawFit(floor=floor, params=dict(zip(names, map(float, estimate))),
                        intervals={k: (float(lo), float(hi)) for k, lo, hi in zip(names, lower, upper)},
                        level=level, n_points=n, n_runs=len(members), method="huber", draws=draws)
 
 
-def fit_power_law_ols(x, loss, *, run=None, level: float = 0.95) -> PowerLawFit:
+def fit_power_law_ols(x, y, groups=None, *, level: float = 0.95) -> PowerLawFit:
     """The no-floor law ``L = a * x^b`` as an OLS line ``log L = log a + b log x`` (statsmodels).
 
-    Intervals are statsmodels' t intervals, transformed to ``a = exp(log a)``. With ``run`` the
+    Intervals are statsmodels' t intervals, transformed to ``a = exp(log a)``. With ``groups`` the
     covariance is cluster-robust by run (t with runs - 1 degrees of freedom), because points of
     one run are not independent; few runs make even that optimistic, so prefer
     :func:`fit_power_law`'s bootstrap when runs are few.
 
     Parameters
     ----------
-    x, loss : array-like
-        Positive, finite values, one per point.
-    run : array-like, optional
+    x, y : array-like
+        The scaled quantity and the loss: positive, finite values, one per point.
+    groups : array-like, optional
         Run id per point.
     level : float
         Interval coverage.
@@ -380,14 +382,14 @@ def fit_power_law_ols(x, loss, *, run=None, level: float = 0.95) -> PowerLawFit:
     """
     import statsmodels.api as sm  # imported here: only this fit needs it, and it is slow to import
 
-    x, loss = _positive_finite("x", x), _positive_finite("loss", loss)
-    n = _same_length(x=x, loss=loss)
-    _enough_points(n, FORMS["no_floor"], "form 'no_floor'")
+    x, y = _positive_finite("x", x), _positive_finite("y", y)
+    n = _same_length(x=x, y=y)
+    _enough_points(n, SINGLE_PARAMETERS[False], "L = a * x^b")
     _check_level(level)
-    members = _run_members(run, n)
+    members = _run_members(groups, n)
     design = sm.add_constant(np.log(x), has_constant="add")  # (n, 2): columns 1, log x
-    model = sm.OLS(np.log(loss), design)
-    if run is None:
+    model = sm.OLS(np.log(y), design)
+    if groups is None:
         result = model.fit()
         dof = result.df_resid
     else:
@@ -401,7 +403,7 @@ def fit_power_law_ols(x, loss, *, run=None, level: float = 0.95) -> PowerLawFit:
                          f"{len(members)} runs")
     (lo_log_a, lo_b), (hi_log_a, hi_b) = np.asarray(result.conf_int(alpha=1 - level)).T
     log_a, b = np.asarray(result.params)
-    return PowerLawFit(form="no_floor", params={"a": float(np.exp(log_a)), "b": float(b)},
+    return PowerLawFit(floor=False, params={"a": float(np.exp(log_a)), "b": float(b)},
                        intervals={"a": (float(np.exp(lo_log_a)), float(np.exp(hi_log_a))),
                                   "b": (float(lo_b), float(hi_b))},
                        level=level, n_points=n, n_runs=len(members), method="ols",
@@ -426,13 +428,13 @@ class Allocation:
     g: float
 
 
-def compute_optimal(compute, *, A: float, B: float, alpha: float, beta: float) -> Allocation:
+def compute_optimal(flops, *, A: float, B: float, alpha: float, beta: float) -> Allocation:
     """The compute-optimal allocation of the Chinchilla law (minimise L(N, D) subject to 6 N D = C).
 
     Parameters
     ----------
-    compute : array-like
-        Training FLOPs, positive.
+    flops : array-like
+        Training compute C in FLOPs, positive.
     A, B, alpha, beta : float
         Parameters of ``L(N, D) = E + A / N^alpha + B / D^beta`` (E does not matter here).
 
@@ -440,7 +442,7 @@ def compute_optimal(compute, *, A: float, B: float, alpha: float, beta: float) -
     -------
     Allocation
     """
-    compute = _positive_finite("compute", compute)
+    compute = _positive_finite("flops", flops)
     for name, value in {"A": A, "B": B, "alpha": alpha, "beta": beta}.items():
         if not (np.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be positive and finite, got {value!r}")
@@ -488,19 +490,22 @@ class ChinchillaFit:
         """Tidy table (parameter, estimate, lower, upper): the five parameters, then the exponents."""
         return _interval_table({**self.params, **self.exponents}, self.intervals)
 
-    def predict(self, N, D) -> pd.DataFrame:
-        """Fitted loss at (N, D), broadcast together: columns N, D, estimate, lower, upper."""
-        N, D = np.broadcast_arrays(np.atleast_1d(np.asarray(N, dtype=float)), np.atleast_1d(np.asarray(D, dtype=float)))
-        N, D = _positive_finite("N", N.ravel()), _positive_finite("D", D.ravel())
+    def predict(self, n_params, n_data) -> pd.DataFrame:
+        """Fitted loss at (N, D), broadcast together: the central value (``estimate``) and its
+        interval (``lower``, ``upper``), as columns n_params, n_data, estimate, lower, upper."""
+        N, D = np.broadcast_arrays(np.atleast_1d(np.asarray(n_params, dtype=float)),
+                                   np.atleast_1d(np.asarray(n_data, dtype=float)))
+        N, D = _positive_finite("n_params", N.ravel()), _positive_finite("n_data", D.ravel())
         estimate = _chinchilla_loss(N, D, np.array([self.params[k] for k in CHINCHILLA_PARAMETERS]))
         curves = np.array([_chinchilla_loss(N, D, d) for d in self.draws]).reshape(-1, len(N))
         lower, upper = _percentiles(curves, self.level)
-        return pd.DataFrame({"N": N, "D": D, "estimate": estimate, "lower": lower, "upper": upper})
+        return pd.DataFrame({"n_params": N, "n_data": D, "estimate": estimate, "lower": lower, "upper": upper})
 
-    def compute_optimal(self, compute) -> pd.DataFrame:
-        """N_opt and D_opt at each compute budget with intervals: columns compute, quantity, estimate, lower, upper."""
-        central = compute_optimal(compute, **{k: self.params[k] for k in ("A", "B", "alpha", "beta")})
-        replicates = [compute_optimal(compute, A=A, B=B, alpha=alpha, beta=beta) for _, A, B, alpha, beta in self.draws]
+    def compute_optimal(self, flops) -> pd.DataFrame:
+        """N_opt and D_opt at each compute budget (FLOPs) with intervals: columns compute, quantity,
+        estimate, lower, upper."""
+        central = compute_optimal(flops, **{k: self.params[k] for k in ("A", "B", "alpha", "beta")})
+        replicates = [compute_optimal(flops, A=A, B=B, alpha=alpha, beta=beta) for _, A, B, alpha, beta in self.draws]
         rows = []
         for quantity, attribute in {"N_opt": "n_opt", "D_opt": "d_opt"}.items():
             draws = np.array([getattr(r, attribute) for r in replicates]).reshape(-1, len(central.compute))
@@ -586,7 +591,7 @@ def _with_exponents(natural: np.ndarray) -> np.ndarray:
         return np.concatenate([natural, np.stack([beta / (alpha + beta), alpha / (alpha + beta)], axis=-1)], axis=-1)
 
 
-def fit_chinchilla(N, D, loss, *, run=None, n_boot: int = 200, level: float = 0.95, rng=None,
+def fit_chinchilla(n_params, n_data, loss, groups=None, n_boot: int = 200, *, level: float = 0.95, rng=None,
                    delta: float = HUBER_DELTA, starts=None, refit_starts: int = 3) -> ChinchillaFit:
     """Fit ``L(N, D) = E + A / N^alpha + B / D^beta`` as in Chinchilla's approach 3.
 
@@ -597,9 +602,10 @@ def fit_chinchilla(N, D, loss, *, run=None, n_boot: int = 200, level: float = 0.
 
     Parameters
     ----------
-    N, D, loss : array-like
-        Parameters, data and loss per point; positive and finite.
-    run : array-like, optional
+    n_params, n_data, loss : array-like
+        Parameters N, data D (windows, hours or samples: any unit, it only rescales B) and loss
+        per point; positive and finite.
+    groups : array-like, optional
         Run id per point (e.g. checkpoints of one run share it). Default: every point a run.
     n_boot : int
         Bootstrap replicates (0: no intervals).
@@ -619,11 +625,12 @@ def fit_chinchilla(N, D, loss, *, run=None, n_boot: int = 200, level: float = 0.
     -------
     ChinchillaFit
     """
-    N, D, loss = _positive_finite("N", N), _positive_finite("D", D), _positive_finite("loss", loss)
-    n = _same_length(N=N, D=D, loss=loss)
+    N, D = _positive_finite("n_params", n_params), _positive_finite("n_data", n_data)
+    loss = _positive_finite("loss", loss)
+    n = _same_length(n_params=N, n_data=D, loss=loss)
     _enough_points(n, CHINCHILLA_PARAMETERS, "the Chinchilla law")
     _check_bootstrap(n_boot, level)
-    members = _run_members(run, n)
+    members = _run_members(groups, n)
     log_n, log_d, log_loss = np.log(N), np.log(D), np.log(loss)
     if starts is None:
         starts = _chinchilla_starts(log_n, log_d, log_loss)

@@ -1,6 +1,8 @@
 """Scaling-law fits recover known laws, their intervals are honest about runs, and the FLOP count
 of a training step matches PyTorch's own counter."""
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -58,7 +60,7 @@ def test_floor_law_recovers_parameters_and_covers_them():
 
 def test_no_floor_law_robust_and_ols_agree_with_truth():
     x, loss = power_law_data(a=3.0, b=-0.2, c=0.0)
-    robust = fit_power_law(x, loss, form="no_floor", n_boot=50, rng=0)
+    robust = fit_power_law(x, loss, floor=False, n_boot=50, rng=0)
     ols = fit_power_law_ols(x, loss)
     for fit in (robust, ols):
         assert fit.params["b"] == pytest.approx(-0.2, abs=0.005)
@@ -90,6 +92,17 @@ def test_result_reads_well_and_tabulates():
     assert (table["lower"] <= table["estimate"]).all() and (table["estimate"] <= table["upper"]).all()
 
 
+def test_public_signatures_follow_issue_5():
+    # The names are fixed in the issue: fit_power_law(x, y, floor=True, groups=None, n_boot=...),
+    # fit_chinchilla(n_params, n_data, loss, ...); both usable positionally in that order.
+    assert list(inspect.signature(fit_power_law).parameters)[:5] == ["x", "y", "floor", "groups", "n_boot"]
+    assert list(inspect.signature(fit_chinchilla).parameters)[:3] == ["n_params", "n_data", "loss"]
+    x, loss = power_law_data(c=0.0)
+    fit = fit_power_law(x, loss, False, np.arange(x.size) // 3, 10, rng=0)
+    assert set(fit.params) == set(fit.intervals) == {"a", "b"} and fit.n_runs == x.size // 3
+    assert set(fit_power_law(x, loss, n_boot=0).params) == {"a", "b", "c"}
+
+
 # ---- the bootstrap resamples runs ---------------------------------------------------------------
 def test_bootstrap_draws_whole_runs():
     run = np.array(["a"] * 3 + ["b"] * 2 + ["c"] * 4)
@@ -107,7 +120,7 @@ def test_repeating_a_runs_points_does_not_narrow_the_interval():
     copies = 5
     x5, loss5, run5 = np.repeat(x, copies), np.repeat(loss, copies), np.repeat(np.arange(x.size), copies)
     base = fit_power_law(x, loss, n_boot=60, rng=3)
-    by_run = fit_power_law(x5, loss5, run=run5, n_boot=60, rng=3)
+    by_run = fit_power_law(x5, loss5, groups=run5, n_boot=60, rng=3)
     by_point = fit_power_law(x5, loss5, n_boot=60, rng=3)
     # Same runs, same draws: the copies add no evidence and the interval stays put ...
     assert width(by_run, "b") == pytest.approx(width(base, "b"), rel=0.02)
@@ -120,8 +133,8 @@ def test_ols_intervals_are_clustered_by_run():
     x, loss = power_law_data(c=0.0)
     copies = 5
     x5, loss5, run5 = np.repeat(x, copies), np.repeat(loss, copies), np.repeat(np.arange(x.size), copies)
-    base = fit_power_law_ols(x, loss, run=np.arange(x.size))
-    assert width(fit_power_law_ols(x5, loss5, run=run5), "b") == pytest.approx(width(base, "b"), rel=0.05)
+    base = fit_power_law_ols(x, loss, groups=np.arange(x.size))
+    assert width(fit_power_law_ols(x5, loss5, groups=run5), "b") == pytest.approx(width(base, "b"), rel=0.05)
     assert width(fit_power_law_ols(x5, loss5), "b") < 0.6 * width(fit_power_law_ols(x, loss), "b")
 
 
@@ -157,6 +170,7 @@ def test_chinchilla_recovers_exponents(chinchilla_fit):
     table = chinchilla_fit.predict([1e6, 1e9], [1e8, 1e11])
     truth = [CHINCHILLA["E"] + CHINCHILLA["A"] / n ** CHINCHILLA["alpha"] + CHINCHILLA["B"] / d ** CHINCHILLA["beta"]
              for n, d in [(1e6, 1e8), (1e9, 1e11)]]
+    assert list(table.columns) == ["n_params", "n_data", "estimate", "lower", "upper"]
     assert np.allclose(table["estimate"], truth, rtol=0.01)
     assert (table["lower"] <= table["estimate"]).all() and (table["estimate"] <= table["upper"]).all()
     assert "36 runs, 36 points" in repr(chinchilla_fit) and "alpha" in repr(chinchilla_fit)
@@ -200,26 +214,26 @@ X, L = np.logspace(0, 3, 6), np.linspace(2.0, 1.0, 6)
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: fit_power_law(X, L[:5]), "same length.*x: 6, loss: 5"),
+    (lambda: fit_power_law(X, L[:5]), "same length.*x: 6, y: 5"),
     (lambda: fit_power_law(np.r_[0.0, X[1:]], L), "x must be positive.*got 0.0 at index 0"),
-    (lambda: fit_power_law(X, np.r_[L[:5], -1.0]), "loss must be positive.*index 5"),
-    (lambda: fit_power_law(X, np.r_[np.nan, L[1:]]), "loss must be finite; got nan at index 0"),
+    (lambda: fit_power_law(X, np.r_[L[:5], -1.0]), "y must be positive.*index 5"),
+    (lambda: fit_power_law(X, np.r_[np.nan, L[1:]]), "y must be finite; got nan at index 0"),
     (lambda: fit_power_law(np.r_[X[:5], np.inf], L), "x must be finite; got inf"),
-    (lambda: fit_power_law(X, L, form="exponential"), "unknown form 'exponential'.*floor, no_floor"),
+    (lambda: fit_power_law(X, L, floor="yes"), "floor must be True .* or False .*, got 'yes'"),
     (lambda: fit_power_law(X[:2], L[:2]), "3 parameters \\(a, b, c\\) but only 2 points"),
-    (lambda: fit_power_law(X, L, run=[1, 2]), "one id per point: expected 6"),
-    (lambda: fit_power_law(X, L, run=[0] * 6), "at least 2 runs"),
+    (lambda: fit_power_law(X, L, groups=[1, 2]), "groups must give one run id per point: expected 6"),
+    (lambda: fit_power_law(X, L, groups=[0] * 6), "at least 2 runs"),
     (lambda: fit_power_law(X, L, level=1.5), "level must lie strictly between 0 and 1"),
     (lambda: fit_power_law(X, L, n_boot=-1), "n_boot must be a non-negative integer"),
     (lambda: fit_power_law_ols(X[:2], L[:2]), "OLS intervals need more points"),
-    (lambda: fit_power_law_ols(X, np.r_[L[:5], 0.0]), "loss must be positive"),
+    (lambda: fit_power_law_ols(X, np.r_[L[:5], 0.0]), "y must be positive"),
     (lambda: fit_power_law(X, L, n_boot=0).predict([1.0, -2.0]), "x must be positive.*index 1"),
     (lambda: fit_chinchilla(X[:4], X[:4], L[:4]), "5 parameters \\(E, A, B, alpha, beta\\) but only 4 points"),
-    (lambda: fit_chinchilla(X, X[:5], L), "same length"),
-    (lambda: fit_chinchilla(X, np.r_[X[:5], np.nan], L), "D must be finite"),
+    (lambda: fit_chinchilla(X, X[:5], L), "same length.*n_params: 6, n_data: 5, loss: 6"),
+    (lambda: fit_chinchilla(X, np.r_[X[:5], np.nan], L), "n_data must be finite"),
     (lambda: fit_chinchilla(X, X, L, starts=np.zeros((3, 4))), "starts must be a finite \\(k, 5\\) array"),
     (lambda: compute_optimal([1e20], A=1.0, B=1.0, alpha=-0.3, beta=0.3), "alpha must be positive"),
-    (lambda: compute_optimal([0.0], A=1.0, B=1.0, alpha=0.3, beta=0.3), "compute must be positive"),
+    (lambda: compute_optimal([0.0], A=1.0, B=1.0, alpha=0.3, beta=0.3), "flops must be positive"),
     (lambda: training_flops("tiny", visible_fraction=1.5), "visible_fraction must lie in \\[0, 1\\]"),
     (lambda: training_flops("tiny", batch_size=0), "batch_size must be a positive integer"),
     (lambda: training_flops("huge"), "unknown preset 'huge'"),

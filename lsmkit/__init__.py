@@ -10,7 +10,7 @@ from .data import decode_labels, local_time, make_recordings, make_windows, miss
 from .io import iter_batches, load_dataset, open_dataset, read_table, save
 from .samples import list_samples, load_sample
 from .simulator import simulate
-from .evaluation import evaluate
+from .evaluation import TASK_SIZES, evaluate
 from . import baselines, labels, masks, metrics, plots, scaling, sweep
 from . import scaling_plots
 
@@ -42,6 +42,7 @@ __all__ = [
     "missing_fraction",
     "simulate",
     "evaluate",
+    "TASK_SIZES",
     "read_table",
     "save",
     "open_dataset",

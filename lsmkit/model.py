@@ -43,6 +43,7 @@ class ModelConfig:
 
 # The paper's sizes (LSM_REFERENCE.md) and smaller ones for CPU work.
 PRESETS: dict[str, ModelConfig] = {
+    "micro": ModelConfig(width=32, depth=2, heads=2, decoder_width=32, decoder_depth=1, decoder_heads=2),
     "tiny": ModelConfig(width=64, depth=2, heads=2, decoder_width=64, decoder_depth=1, decoder_heads=2),
     "mini": ModelConfig(width=128, depth=3, heads=4, decoder_width=96, decoder_depth=1, decoder_heads=4),
     "2M": ModelConfig(width=192, depth=4, heads=3, decoder_width=128, decoder_depth=2),

@@ -1,8 +1,9 @@
-"""Pure figure builders for recordings.
+"""Pure figure builders for recordings, window batches and evaluation tables.
 
-Every function here takes a recordings dataset (see :mod:`lsmkit.data`) and returns a
-``plotly.graph_objects.Figure`` (or the table behind one). They hold all the plotting logic: the
-widgets in ``lsmkit.widgets`` only wire controls to them, and the tests check them directly.
+Every function here takes a recordings dataset or a window batch (see :mod:`lsmkit.data`), or
+the table of :func:`lsmkit.evaluate`, and returns a ``plotly.graph_objects.Figure`` (or the
+table behind one). They hold all the plotting logic: the widgets in ``lsmkit.widgets`` only wire
+controls to them, and the tests check them directly.
 This module never imports ipywidgets or anything from Jupyter.
 
 Days are *local calendar days*: day 0 is the local date of the participant's first minute, and a
@@ -23,10 +24,10 @@ import plotly.graph_objects as go
 import xarray as xr
 
 from .channels import get_channel, resolve_channel
-from .data import validate_recordings
+from .data import validate_recordings, validate_windows
 
 __all__ = ["DEFAULT_CHANNELS", "recording_days", "recording_figure", "missingness_table", "missingness_figure",
-           "window_figure", "training_figure"]
+           "window_figure", "imputation_figure", "task_error_figure", "training_figure"]
 
 DEFAULT_CHANNELS: tuple[str, ...] = ("heart_rate", "steps", "skin_temperature")
 
@@ -89,7 +90,7 @@ def _participant(recordings: xr.Dataset, participant) -> _Participant:
     return _Participant(index, str(names[index]), zone, local, length)
 
 
-def _channels(recordings: xr.Dataset, channels) -> list[str]:
+def _channels(recordings: xr.Dataset, channels, kind: str = "recordings") -> list[str]:
     """Canonical names for ``channels`` (names or aliases), each checked against the dataset."""
     if isinstance(channels, str):
         channels = [channels]
@@ -106,7 +107,7 @@ def _channels(recordings: xr.Dataset, channels) -> list[str]:
                 f"e.g. one of {', '.join(available)}"
             )
         if canonical not in available:
-            raise ValueError(f"channel {name!r} ({canonical}) is not in these recordings; they hold {', '.join(available)}")
+            raise ValueError(f"channel {name!r} ({canonical}) is not in these {kind}; they hold {', '.join(available)}")
         if canonical not in out:
             out.append(canonical)
     return out
@@ -462,6 +463,255 @@ def window_figure(
                      x0=int(s), x1=int(e), y0=0, y1=1,
                      line_width=0, fillcolor="rgba(0,0,0,0.07)", layer="below")  # each row's hidden span
                 for row in range(len(names)) for s, e in _runs(hidden[:, row])],
+    )
+    return go.Figure(data=traces, layout=layout)
+
+
+# ---- imputation and the comparison of methods -----------------------------------------------------
+_SEEN_COLOUR, _TRUTH_COLOUR = "#636EFA", "black"
+_MAX_DEFAULT_CHANNELS = 4
+# Tie-break for the default channels of imputation_figure: one from each of the main sensors first.
+_PREFERRED = ("heart_rate", "steps", "skin_temperature", "scl", "rmssd")
+_WINDOW_DIMS = ("window", "time", "channel")
+
+
+def _window_position(windows: xr.Dataset, window) -> int:
+    n = windows.sizes["window"]
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or not -n <= window < n:
+        raise ValueError(f"window {window!r} is out of range: the batch has {n} windows (positions 0 to {n - 1})")
+    return int(window) % n
+
+
+def _one_window_mask(mask, windows: xr.Dataset, window: int) -> np.ndarray:
+    """The ``(T, C)`` boolean mask of one window, channels in the windows' order."""
+    if not isinstance(mask, xr.DataArray) or mask.dtype != bool:
+        raise TypeError(f"mask must be a boolean xarray.DataArray (see lsmkit.masks), got {type(mask).__name__}")
+    if set(mask.dims) != set(_WINDOW_DIMS):
+        raise ValueError(f"mask must have dims {_WINDOW_DIMS}, got {mask.dims}")
+    mask = mask.transpose(*_WINDOW_DIMS)
+    available = list(windows["channel"].values)
+    if "channel" in mask.coords:  # align by name, as the model and the baselines do
+        unknown = [c for c in mask["channel"].values if c not in available]
+        if unknown:
+            raise ValueError(f"mask has channels {unknown} that are not in the windows; they hold {', '.join(available)}")
+        mask = mask.reindex(channel=available, fill_value=False)
+    expected = tuple(windows.sizes[d] for d in _WINDOW_DIMS)
+    if mask.shape != expected:
+        raise ValueError(f"mask shape {mask.shape} differs from the windows' {expected} (window, time, channel)")
+    return mask.values[window]
+
+
+def _default_channels(names: list[str], observed: np.ndarray, hidden: np.ndarray) -> list[str]:
+    """Up to four channels worth showing: hidden and observed first, whole hidden channels before
+    partly hidden ones, then one of each main sensor (``_PREFERRED``), then registry order."""
+    scored = (hidden & ~np.isnan(observed)).any(axis=0)  # (T, C) -> (C,)
+    whole = hidden.all(axis=0) & scored
+    present = ~np.isnan(observed).all(axis=0)
+    rank = [_PREFERRED.index(c) if c in _PREFERRED else len(_PREFERRED) + i for i, c in enumerate(names)]
+    order = np.lexsort((rank, ~present, ~whole, ~scored))  # last key sorts first
+    keep = [names[i] for i in order if scored[i]] or [names[i] for i in order if present[i]] or names
+    return keep[:_MAX_DEFAULT_CHANNELS]
+
+
+def imputation_figure(
+    windows: xr.Dataset,
+    mask: xr.DataArray,
+    fills: dict[str, xr.Dataset] | None,
+    window: int = 0,
+    channels: Sequence[str] | str | None = None,
+    height: int | None = None,
+) -> go.Figure:
+    """One window, one row per channel: what a method saw, the hidden truth, and each method's fill.
+
+    Parameters
+    ----------
+    windows : xarray.Dataset
+        A window batch (dims ``("window", "time", "channel")``, NaN where nothing was measured).
+    mask : xarray.DataArray
+        Boolean task mask of the batch's shape, True where hidden (see :mod:`lsmkit.masks`);
+        aligned to ``windows`` by channel name when it has a ``channel`` coordinate.
+    fills : dict of str to xarray.Dataset, or None
+        Method name -> the batch as that method filled it (e.g. ``model.impute(windows, mask)``).
+        Each fill is drawn only over the hidden minutes.
+    window : int, default 0
+        Position of the window in the batch.
+    channels : sequence of str or str, optional
+        Channels to draw, top to bottom (names or aliases). By default up to four informative
+        ones: channels the mask hides where something was measured, whole hidden channels (the
+        sensors task) first; ties go to heart rate, steps, skin temperature, skin conductance.
+    height : int, optional
+        Figure height in pixels; 150 per row plus margins by default.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        For every row, in order: ``"observed"`` (visible values, NaN where hidden or missing),
+        ``"hidden (truth)"`` (the observed values the mask hid: what fills are scored against),
+        then one dashed trace per method in ``fills`` (its values on hidden minutes, NaN
+        elsewhere). Every row has all of them, so the trace count is rows x (2 + methods); legend
+        entries come from the first row. Each run of hidden minutes is a shaded
+        ``layout.shapes`` rectangle on its row. y axes are titled with units.
+
+    Raises
+    ------
+    ValueError
+        For a window out of range, a mask or fill of the wrong shape, or an unknown or absent
+        channel. ``TypeError`` if ``mask`` is not a boolean DataArray.
+    """
+    validate_windows(windows)
+    window = _window_position(windows, window)
+    hidden_all = _one_window_mask(mask, windows, window)  # (T, C)
+    available = list(windows["channel"].values)
+    signal = windows["signal"].values[window]  # (T, C): validate_windows fixed the dim order
+    if channels is None:
+        names = _default_channels(available, signal, hidden_all)
+    else:
+        names = _channels(windows, channels, kind="windows")
+    columns = [available.index(c) for c in names]
+    observed, hidden = signal[:, columns], hidden_all[:, columns]  # (T, C) -> (T, rows)
+    filled = {}
+    for method, ds in (fills or {}).items():
+        if not isinstance(ds, xr.Dataset) or "signal" not in ds:
+            raise ValueError(f"fill {method!r} must be a Dataset with a 'signal' variable, got {type(ds).__name__}")
+        values = ds["signal"]
+        if values.sizes.get("window") != windows.sizes["window"] or values.sizes.get("time") != windows.sizes["time"]:
+            raise ValueError(f"fill {method!r} has sizes {dict(values.sizes)}; expected those of the windows, "
+                             f"{dict(windows['signal'].sizes)}")
+        where = values.get_index("channel").get_indexer(names)  # positions by name: fills may hold other channels
+        if (where < 0).any():
+            raise ValueError(f"fill {method!r} lacks channels {[c for c, i in zip(names, where) if i < 0]}")
+        filled[method] = values.transpose(*_WINDOW_DIMS).values[window][:, where]  # (W, T, C) -> (T, rows)
+
+    minutes = windows["time"].values
+    end = int(minutes[-1]) + 1
+    layout, traces = _stacked_axes(names, 0, end, one_day=False), []
+    for row, name in enumerate(names):
+        axis, unit = ("" if row == 0 else str(row + 1)), get_channel(name).unit
+        layout[f"xaxis{axis}"].update(tickformat="", range=[0, end])
+        common = dict(type="scatter", mode="lines", xaxis=f"x{axis}", yaxis=f"y{axis}", x=minutes, showlegend=row == 0)
+        on, off = hidden[:, row], ~hidden[:, row]
+        traces.append(dict(common, name="observed", legendgroup="observed", y=np.where(off, observed[:, row], np.nan),
+                           line=dict(color=_SEEN_COLOUR, width=1.4),
+                           hovertemplate=f"minute %{{x}}  %{{y:.4g}} {unit}<extra>{name}</extra>"))
+        traces.append(dict(common, name="hidden (truth)", legendgroup="hidden", y=np.where(on, observed[:, row], np.nan),
+                           line=dict(color=_TRUTH_COLOUR, width=1.4),
+                           hovertemplate=f"minute %{{x}}  truth %{{y:.4g}} {unit}<extra>{name}</extra>"))
+        for k, (method, values) in enumerate(filled.items()):
+            traces.append(dict(common, name=method, legendgroup=method, y=np.where(on, values[:, row], np.nan),
+                               line=dict(color=_METHOD_COLOURS[k % len(_METHOD_COLOURS)], width=1.6, dash="dash"),
+                               hovertemplate=f"minute %{{x}}  %{{y:.4g}} {unit}<extra>{method}</extra>"))
+    last = "xaxis" + ("" if len(names) == 1 else str(len(names)))
+    layout[last]["title"] = dict(text="minute of the window")
+    one = windows.isel(window=window)
+    n_hidden = int(hidden_all.sum())
+    title = (f"Window {one['window'].item()} · participant {one['participant'].item()} · "
+             f"{pd.Timestamp(one['start'].values):%a %d %b %Y %H:%M} · {n_hidden} of {hidden_all.size} values hidden")
+    layout.update(
+        # the title at the top, the legend (which may wrap) on its own line between title and plot
+        title=dict(text=title, x=0.01, xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=12),
+                   font=dict(size=14)),
+        height=height or 130 + 150 * len(names), margin=dict(l=80, r=20, t=95, b=50), template="none",
+        font=_FONT, legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"), hovermode="closest",
+        shapes=[dict(type="rect", xref=f"x{row + 1 if row else ''}", yref=f"y{row + 1 if row else ''} domain",
+                     x0=int(minutes[s]), x1=int(minutes[e - 1]) + 1, y0=0, y1=1,
+                     line_width=0, fillcolor="rgba(0,0,0,0.07)", layer="below")  # each row's hidden spans
+                for row in range(len(names)) for s, e in _runs(hidden[:, row])],
+    )
+    return go.Figure(data=traces, layout=layout)
+
+
+# Panels in the paper's order; per task: x axis title and how a size reads as a category.
+_TASKS = {
+    "random": ("share of patches hidden", lambda size: f"{float(size):.0%}"),
+    "interpolation": ("minutes hidden", lambda size: f"{int(size)}"),
+    "extrapolation": ("minutes forecast", lambda size: f"{int(size)}"),
+    "sensors": ("channels hidden", lambda size: f"{int(size)}"),
+    "gaps": ("the device's own gaps", lambda size: "all gaps"),
+}
+_PANEL_GAP = 0.05  # horizontal space between panels, as a fraction of the plotting area
+
+
+def _size_key(size) -> tuple[int, float]:
+    """Sort numeric sizes ascending; a task without sizes (``None``, NaN) last."""
+    return (1, 0.0) if size is None or size != size else (0, float(size))
+
+
+def task_error_figure(table: pd.DataFrame, log_y: bool = False, height: int = 380) -> go.Figure:
+    """The paper's comparison: MSE against mask size, one panel per task, one line per method.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The tidy table of :func:`lsmkit.evaluate`: columns ``task``, ``size``, ``method``,
+        ``mse``, ``mse_low``, ``mse_high`` (others are ignored).
+    log_y : bool, default False
+        Logarithmic MSE axes (useful when methods differ by orders of magnitude).
+    height : int, default 380
+        Figure height in pixels.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Panels left to right in the order random, interpolation, extrapolation, sensors, gaps
+        (then any other task, in table order), each with a categorical x axis of sizes in
+        increasing order. One ``lines+markers`` trace per method and panel, in table order,
+        with asymmetric error bars from ``mse_low`` to ``mse_high``; a method keeps its colour
+        in every panel and has one legend entry. Panel titles are ``layout.annotations``.
+
+    Raises
+    ------
+    ValueError
+        If columns are missing or the table is empty.
+    """
+    required = ["task", "size", "method", "mse", "mse_low", "mse_high"]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise ValueError(f"table lacks columns {missing}; expected the table of lsmkit.evaluate with {required}")
+    if table.empty:
+        raise ValueError("table is empty: evaluate at least one method on one task first")
+    present = list(dict.fromkeys(table["task"]))
+    tasks = [t for t in _TASKS if t in present] + [t for t in present if t not in _TASKS]
+    methods = list(dict.fromkeys(table["method"]))
+    palette = _METHOD_COLOURS + ("#636EFA", "#B6E880", "#FF97FF", "#FECB52")
+    colours = {m: palette[i % len(palette)] for i, m in enumerate(methods)}
+    width = (1 - _PANEL_GAP * (len(tasks) - 1)) / len(tasks)
+    layout, traces, annotations = {}, [], []
+    for i, task in enumerate(tasks):
+        axis = "" if i == 0 else str(i + 1)
+        xtitle, label = _TASKS.get(task, ("size", str))
+        rows = table[table["task"] == task]
+        sizes = sorted(dict.fromkeys(rows["size"]), key=_size_key)
+        categories = [label(s) for s in sizes]
+        left = i * (width + _PANEL_GAP)
+        layout[f"xaxis{axis}"] = dict(domain=[left, min(left + width, 1.0)], anchor=f"y{axis}", type="category",
+                                      categoryorder="array", categoryarray=categories,
+                                      title=dict(text=xtitle), **_AXIS_STYLE)
+        layout[f"yaxis{axis}"] = dict(anchor=f"x{axis}", type="log" if log_y else "linear",
+                                      rangemode="normal" if log_y else "tozero",
+                                      title=dict(text="MSE (z-scored)" if i == 0 else ""), **_AXIS_STYLE)
+        annotations.append(dict(text=f"<b>{task}</b>", x=left + width / 2, y=1.0, xref="paper", yref="paper",
+                                xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=13)))
+        for method in methods:
+            one = rows[rows["method"] == method]
+            if one.empty:
+                continue
+            one = one.iloc[sorted(range(len(one)), key=lambda k: _size_key(one["size"].iloc[k]))]
+            mse, low, high = (one[c].to_numpy(dtype=float) for c in ("mse", "mse_low", "mse_high"))
+            traces.append(dict(
+                type="scatter", mode="lines+markers", xaxis=f"x{axis}", yaxis=f"y{axis}",
+                x=[label(s) for s in one["size"]], y=mse, name=method, legendgroup=method,
+                showlegend=not any(t["legendgroup"] == method for t in traces),
+                line=dict(color=colours[method], width=1.6), marker=dict(color=colours[method], size=7),
+                error_y=dict(type="data", symmetric=False, array=high - mse, arrayminus=mse - low,
+                             color=colours[method], thickness=1.2, width=4),
+                customdata=np.stack([low, high], axis=1),
+                hovertemplate=f"{task} %{{x}}<br>MSE %{{y:.3f}} [%{{customdata[0]:.3f}}, %{{customdata[1]:.3f}}]"
+                              f"<extra>{method}</extra>",
+            ))
+    layout.update(
+        title=dict(text="Error by task and mask size (z-scored MSE, 95% bootstrap interval)", x=0.01, xanchor="left"),
+        annotations=annotations, height=height, margin=dict(l=70, r=20, t=90, b=60), template="none", font=_FONT,
+        legend=dict(orientation="h", x=1, xanchor="right", y=1.12, yanchor="bottom"), hovermode="closest",
     )
     return go.Figure(data=traces, layout=layout)
 

@@ -102,7 +102,7 @@ def load_sample(
     minutes: int = 300,
     stride: int | None = None,
     max_missing: float = 0.5,
-) -> xr.Dataset:
+) -> xr.Dataset | pd.DataFrame:
     """Load a bundled sample by name, verified against its recorded sha256.
 
     Parameters
@@ -111,7 +111,9 @@ def load_sample(
         One of :func:`list_samples`; the default is the simulated cohort.
     form
         ``"windows"`` (default; a window batch cut with :func:`lsmkit.to_windows` using
-        ``minutes``, ``stride`` and ``max_missing``) or ``"recordings"``.
+        ``minutes``, ``stride`` and ``max_missing``) or ``"recordings"``. Result tables (``.csv``
+        samples such as the committed scaling sweep) load as a pandas DataFrame
+        (:func:`lsmkit.sweep.read_results`) and ignore ``form``.
     """
     if form not in ("windows", "recordings"):
         raise ValueError(f"form must be 'windows' or 'recordings', got {form!r}")
@@ -124,6 +126,10 @@ def load_sample(
         raise ValueError(
             f"sample {name!r} at {path} is corrupted or was changed: sha256 {digest} != recorded {sample.sha256}"
         )
+    if path.suffix == ".csv":  # a results table, e.g. a scaling sweep
+        from .sweep import read_results
+
+        return read_results(path)
     recordings = unpack_recordings(xr.load_dataset(path, engine="h5netcdf"))
     validate_recordings(recordings)
     if form == "recordings":

@@ -1,8 +1,10 @@
-"""The data-tour notebook in a real JupyterLab, driven by headless Chromium.
+"""The data-tour notebook and the imputation widgets in a real JupyterLab, driven by headless Chromium.
 
 Runs every cell through the Run menu, checks that the widgets render (no "Error displaying
 widget", a plotly plot inside the RecordingExplorer) and that moving its controls changes the
-live figure through a kernel round trip. Screenshots go to ``test-artifacts/``.
+live figure through a kernel round trip. The same JupyterLab then runs a small generated notebook
+showing MaskExplorer and ForecastExplorer, and checks that their controls change their figures.
+Screenshots go to ``test-artifacts/``.
 
 Needs Debian's chromium at /usr/bin/chromium (``tools/install_browser.sh`` installs it) and the
 ``playwright`` Python package; playwright's own browser download is never used. Without chromium
@@ -100,7 +102,7 @@ def jupyterlab(tmp_path_factory):
                     log.flush()
                     raise RuntimeError(f"JupyterLab did not start:\n{(tmp / 'jupyterlab.log').read_text()[-3000:]}")
                 time.sleep(0.3)
-        yield {"base": base, "token": token, "log": tmp / "jupyterlab.log"}
+        yield {"base": base, "token": token, "log": tmp / "jupyterlab.log", "root": root}
     finally:
         server.terminate()
         try:
@@ -195,6 +197,99 @@ def test_data_tour_runs_and_explorer_reacts(sync_playwright, jupyterlab):
             page.screenshot(path=ARTIFACTS / "data_tour_page.png")
         except Exception:
             page.screenshot(path=ARTIFACTS / "data_tour_failure.png")
+            print("browser console errors:\n" + "\n".join(console[-30:]))
+            print("server log tail:\n" + jupyterlab["log"].read_text()[-3000:])
+            raise
+        finally:
+            browser.close()
+
+
+WIDGETS_NOTEBOOK = "imputation_widgets.ipynb"
+WIDGET_CELLS = [
+    "import lsmkit\nfrom lsmkit.widgets import ForecastExplorer, MaskExplorer\n\n"
+    "windows = lsmkit.load_sample().isel(window=slice(0, 40))\nmodel = lsmkit.load_pretrained()",
+    "MaskExplorer(windows, model)",
+    "ForecastExplorer(windows, model)",
+]
+MASKS, FORECASTS = ".lsmkit-mask-explorer", ".lsmkit-forecast-explorer"
+
+
+def test_mask_and_forecast_explorers_react(sync_playwright, jupyterlab):
+    import nbformat
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("imputation_widgets_*.png"):
+        old.unlink()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in WIDGET_CELLS])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, jupyterlab["root"] / WIDGETS_NOTEBOOK)
+    url = f"{jupyterlab['base']}/lab/tree/{WIDGETS_NOTEBOOK}?token={jupyterlab['token']}&reset"
+    # title, trace names and, per trace, how many values are drawn (NaN is not)
+    snapshot = ("el => [el.layout.title.text, el.data.map(t => t.name),"
+                " el.data.map(t => Array.from(t.y).filter(v => v !== null && Number.isFinite(v)).length)]")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        console = []
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+        try:
+            page.goto(url)
+            page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
+            kernel_idle(page)
+
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+            masks_plot = page.locator(f"{MASKS} .js-plotly-plot")
+            forecasts_plot = page.locator(f"{FORECASTS} .js-plotly-plot")
+            expect(masks_plot).to_have_count(1, timeout=90_000)
+            expect(forecasts_plot).to_have_count(1, timeout=90_000)
+            kernel_idle(page)
+            outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+            assert not any("Traceback" in text for text in outputs), "a cell raised:\n" + "\n".join(
+                t for t in outputs if "Traceback" in t)
+            assert page.get_by_text("Error displaying widget").count() == 0
+
+            # MaskExplorer: an hour hidden in every channel, then two random channels, then steps by clicking.
+            title = page.locator(f"{MASKS} .js-plotly-plot .gtitle")
+            expect(title).to_contain_text("1560 of 7800 values hidden", timeout=30_000)
+            expect(page.locator(f"{MASKS} .widget-html")).to_contain_text("lsm-2m")
+            masks_plot.scroll_into_view_if_needed()
+            page.locator(MASKS).screenshot(path=ARTIFACTS / "imputation_widgets_masks_before.png")
+            before = page.evaluate(snapshot, masks_plot.element_handle())
+            assert before[1][:4] == ["observed", "hidden (truth)", "lsm-2m", "linear interpolation"]
+            mask_type = page.locator(f"{MASKS} .widget-dropdown").filter(
+                has=page.locator("label", has_text=re.compile(r"^mask$")))
+            mask_type.locator("select").select_option("sensors")
+            expect(title).to_contain_text("600 of 7800 values hidden", timeout=20_000)
+            after = page.evaluate(snapshot, masks_plot.element_handle())
+            assert after[2] != before[2] and len(after[1]) == 2 * 4  # two hidden channels, four traces each
+            page.locator(f"{MASKS} .widget-select-multiple select").select_option(["steps"])
+            expect(title).to_contain_text("900 of 7800 values hidden", timeout=20_000)
+            expect(page.locator(f"{MASKS} .ytitle").first).to_contain_text("steps")
+            clicked = page.evaluate(snapshot, masks_plot.element_handle())
+            assert clicked[2][2] == 300 and clicked[2][0] == 0  # the model fills all of steps; none of it is visible
+            page.wait_for_timeout(300)  # let plotly finish its transition before the picture
+            page.locator(MASKS).screenshot(path=ARTIFACTS / "imputation_widgets_masks_after.png")
+
+            # ForecastExplorer: one step right on the horizon slider forecasts ten minutes more.
+            title = page.locator(f"{FORECASTS} .js-plotly-plot .gtitle")
+            expect(title).to_contain_text("180 of 900 values hidden", timeout=30_000)  # 60 minutes of 3 channels
+            forecasts_plot.scroll_into_view_if_needed()
+            before = page.evaluate(snapshot, forecasts_plot.element_handle())
+            assert before[1][:6] == ["observed", "hidden (truth)", "lsm-2m", "last value", "AR(5)", "seasonal naive"]
+            handle = page.locator(f"{FORECASTS} .widget-slider .noUi-handle")
+            handle.focus()
+            handle.press("ArrowRight")
+            expect(title).to_contain_text("210 of 900 values hidden", timeout=20_000)
+            after = page.evaluate(snapshot, forecasts_plot.element_handle())
+            assert before[2][2:6] == [60] * 4 and after[2][2:6] == [70] * 4  # every method forecasts 70 minutes
+            expect(page.locator(f"{FORECASTS} .widget-html")).to_contain_text("MSE")
+            page.wait_for_timeout(300)
+            page.locator(FORECASTS).screenshot(path=ARTIFACTS / "imputation_widgets_forecasts_after.png")
+        except Exception:
+            page.screenshot(path=ARTIFACTS / "imputation_widgets_failure.png")
             print("browser console errors:\n" + "\n".join(console[-30:]))
             print("server log tail:\n" + jupyterlab["log"].read_text()[-3000:])
             raise

@@ -236,3 +236,210 @@ def test_day_none_draws_the_whole_recording(recordings):
     assert fig.layout.shapes[1].label.text is None  # no activity labels in the long view
     assert "8 days" in fig.layout.title.text
     assert len(observed(plots.recording_figure(recordings, "P1", day=None), "steps").x) == T - 2 * 1440
+
+
+# ---- imputation_figure and task_error_figure ------------------------------------------------------
+from lsmkit import masks  # noqa: E402
+
+W_T = 60  # minutes per test window
+W_HR, W_STEPS, W_RMSSD = (lsmkit.CHANNEL_NAMES.index(c) for c in ("heart_rate", "steps", "rmssd"))
+
+
+@pytest.fixture(scope="module")
+def windows():
+    rng = np.random.default_rng(1)
+    means = np.array([c.mean for c in lsmkit.CHANNELS], dtype=np.float32)
+    signal = (means + rng.normal(size=(2, W_T, 26))).astype(np.float32)
+    signal[0, 20:25, W_HR] = np.nan  # a real gap inside the hidden block below
+    signal[:, :, W_RMSSD] = np.nan  # a channel this device never records
+    return lsmkit.make_windows(signal, participant=["A", "B"], start=["2024-01-01T00:00", "2024-01-01T05:00"])
+
+
+def block(windows, first, stop):
+    mask = masks.interpolation(windows, 1, rng=0) & False
+    mask[:, first:stop, :] = True
+    return mask
+
+
+def fills_for(windows, mask):
+    return {"mean": lsmkit.baselines.WindowMean().impute(windows, mask),
+            "linear": lsmkit.baselines.Linear().impute(windows, mask)}
+
+
+def rows_of(fig):
+    """Channel of each subplot row, from the y axis titles ("heart rate<br>(bpm)")."""
+    layout = fig.layout.to_plotly_json()
+    axes = sorted((k for k in layout if k.startswith("yaxis")), key=lambda k: int(k[5:] or 1))
+    return [layout[k]["title"]["text"] for k in axes]
+
+
+def test_imputation_figure_traces_per_row_and_fills_on_hidden_minutes_only(windows):
+    mask = block(windows, 10, 30)
+    fills = fills_for(windows, mask)
+    fig = plots.imputation_figure(windows, mask, fills, window=0, channels=["hr", "steps"])
+    assert [t.name for t in fig.data] == ["observed", "hidden (truth)", "mean", "linear"] * 2
+    assert rows_of(fig) == ["heart rate<br>(bpm)", "steps<br>(steps/min)"]  # units on the y axes
+    assert [t.showlegend for t in fig.data] == [True] * 4 + [False] * 4  # one legend entry per kind
+    hr = windows["signal"].values[0, :, W_HR]
+    observed, truth, mean, linear = (np.asarray(t.y, dtype=float) for t in fig.data[:4])
+    hidden = np.zeros(W_T, bool)
+    hidden[10:30] = True
+    np.testing.assert_array_equal(observed[~hidden], hr[~hidden])
+    assert np.isnan(observed[hidden]).all()
+    np.testing.assert_array_equal(truth[hidden], hr[hidden])  # NaN where the device had a gap too
+    assert np.isnan(truth[~hidden]).all() and np.isnan(truth[20:25]).all()
+    for trace, method in ((mean, "mean"), (linear, "linear")):
+        np.testing.assert_array_equal(trace[hidden], fills[method]["signal"].values[0, hidden, W_HR])
+        assert np.isnan(trace[~hidden]).all()
+        assert fig.data[2].line.dash == "dash"
+    assert fig.data[2].line.color != fig.data[3].line.color
+    assert fig.data[2].line.color == fig.data[6].line.color  # a method keeps its colour on every row
+
+
+def test_imputation_figure_shades_each_rows_hidden_spans(windows):
+    mask = block(windows, 10, 30)
+    mask[0, 45:50, W_STEPS] = True  # a second span, on steps only
+    fig = plots.imputation_figure(windows, mask, {}, channels=["heart_rate", "steps"])
+    spans = [(s.xref, s.yref, s.x0, s.x1) for s in fig.layout.shapes]
+    assert spans == [("x", "y domain", 10, 30), ("x2", "y2 domain", 10, 30), ("x2", "y2 domain", 45, 50)]
+    assert len(fig.data) == 2 * 2  # no fills: observed and truth per row
+    assert "Window 0 · participant A" in fig.layout.title.text and "525 of 1560 values hidden" in fig.layout.title.text  # 20 x 26 + 5
+
+
+def test_imputation_figure_sensors_task_hides_whole_channels_and_is_shown_by_default(windows):
+    mask = masks.sensors(windows, channels=["steps", "scl"])
+    fig = plots.imputation_figure(windows, mask, fills_for(windows, mask), window=1)
+    assert rows_of(fig) == ["steps<br>(steps/min)", "scl<br>(uS)"]  # only the hidden channels
+    observed, truth, mean = (np.asarray(t.y, dtype=float) for t in fig.data[:3])
+    assert np.isnan(observed).all()
+    np.testing.assert_array_equal(truth, windows["signal"].values[1, :, W_STEPS])
+    np.testing.assert_allclose(mean, lsmkit.get_channel("steps").mean)  # nothing visible: the registry's mean
+    assert [(s.x0, s.x1) for s in fig.layout.shapes] == [(0, W_T), (0, W_T)]
+    assert "Window 1 · participant B" in fig.layout.title.text
+
+
+def test_imputation_figure_extrapolation_tail_and_default_channels(windows):
+    mask = masks.extrapolation(windows, 15)
+    fig = plots.imputation_figure(windows, mask, fills_for(windows, mask))
+    # every channel hides the same tail: ties go to one of each main sensor; rmssd (never recorded) is skipped
+    assert rows_of(fig)[:3] == ["heart rate<br>(bpm)", "steps<br>(steps/min)", "skin temperature<br>(degC)"]
+    assert len(rows_of(fig)) == 4 and not any("rmssd" in r for r in rows_of(fig))
+    linear = np.asarray(fig.data[3].y, dtype=float)
+    assert np.isnan(linear[:-15]).all() and np.isfinite(linear[-15:]).all()
+    assert linear[-1] == windows["signal"].values[0, -16, W_HR]  # linear holds the last visible value
+    assert [(s.x0, s.x1) for s in fig.layout.shapes][:1] == [(W_T - 15, W_T)]
+
+
+def test_imputation_figure_accepts_masks_and_fills_with_other_channel_order(windows):
+    mask = masks.sensors(windows, channels=["steps"])
+    fills = fills_for(windows, mask)
+    reordered = mask.isel(channel=slice(None, None, -1)).transpose("channel", "time", "window")
+    subset = {k: v.sel(channel=["skin_temperature", "steps"]) for k, v in fills.items()}
+    a = plots.imputation_figure(windows, mask, fills, channels=["steps"])
+    b = plots.imputation_figure(windows, reordered, subset, channels=["steps"])
+    for ta, tb in zip(a.data, b.data):
+        np.testing.assert_array_equal(np.asarray(ta.y, dtype=float), np.asarray(tb.y, dtype=float))
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        (dict(mask="wrong shape"), ValueError, r"mask shape \(2, 30, 26\) differs from the windows' \(2, 60, 26\)"),
+        (dict(mask="unknown channel"), ValueError, r"mask has channels \['heart_rate'\] that are not in the windows"),
+        (dict(mask="not a mask"), TypeError, "mask must be a boolean xarray.DataArray"),
+        (dict(channels=["blood_pressure"]), ValueError, "unknown channel 'blood_pressure'"),
+        (dict(channels=[]), ValueError, "channels is empty"),
+        (dict(window=2), ValueError, "window 2 is out of range: the batch has 2 windows"),
+        (dict(fills="short"), ValueError, "fill 'short' has sizes"),
+        (dict(fills="lacks"), ValueError, r"fill 'lacks' lacks channels \['heart_rate'\]"),
+    ],
+)
+def test_imputation_figure_bad_inputs_say_what_is_wrong(windows, change, error, message):
+    mask = block(windows, 10, 30)
+    args = dict(windows=windows, mask=mask, fills=fills_for(windows, mask), channels=["heart_rate"], window=0)
+    if change.get("mask") == "wrong shape":
+        args["mask"] = mask.isel(time=slice(0, 30))
+    elif change.get("mask") == "unknown channel":
+        args["windows"] = windows.drop_sel(channel="heart_rate")
+        args["channels"] = ["steps"]
+        args["fills"] = {}
+    elif change.get("mask") == "not a mask":
+        args["mask"] = mask.values
+    elif change.get("fills") == "short":
+        args["fills"] = {"short": windows.isel(time=slice(0, 10))}
+    elif change.get("fills") == "lacks":
+        args["fills"] = {"lacks": windows.sel(channel=["steps"])}
+    else:
+        args.update(change)
+    with pytest.raises(error, match=message):
+        plots.imputation_figure(**args)
+
+
+@pytest.fixture(scope="module")
+def table():
+    rows = []
+    for task, sizes in lsmkit.evaluation.TASK_SIZES.items():
+        for k, size in enumerate(sizes):
+            for m, method in enumerate(["lsm", "linear", "AR"]):
+                if method == "AR" and task != "extrapolation":
+                    continue  # forecasters run on extrapolation only
+                mse = 0.1 * (m + 1) * (k + 1)
+                rows.append(dict(task=task, size=size, method=method, mse=mse, mae=mse, n=100,
+                                 mse_low=mse * 0.8, mse_high=mse * 1.3))
+    rows.append(dict(task="gaps", size=None, method="lsm", mse=0.5, mae=0.5, n=10, mse_low=0.4, mse_high=0.7))
+    # out of order on purpose: panels and sizes are sorted, not taken in table order
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=0).reset_index(drop=True)
+
+
+def test_task_error_figure_panels_sizes_and_methods(table):
+    fig = plots.task_error_figure(table)
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["<b>random</b>", "<b>interpolation</b>", "<b>extrapolation</b>", "<b>sensors</b>", "<b>gaps</b>"]
+    assert fig.layout.xaxis.categoryarray == ("80%",)
+    assert fig.layout.xaxis2.categoryarray == ("10", "30", "60", "120")
+    assert fig.layout.xaxis4.categoryarray == ("2", "6", "12") and fig.layout.xaxis4.type == "category"
+    assert fig.layout.xaxis5.categoryarray == ("all gaps",)
+    assert fig.layout.xaxis2.title.text == "minutes hidden" and fig.layout.yaxis.title.text == "MSE (z-scored)"
+    per_panel = {}
+    for t in fig.data:
+        per_panel.setdefault(t.xaxis, []).append(t.name)
+    assert {k: sorted(v) for k, v in per_panel.items()} == {
+        "x": ["linear", "lsm"], "x2": ["linear", "lsm"], "x3": ["AR", "linear", "lsm"], "x4": ["linear", "lsm"], "x5": ["lsm"]}
+    assert sorted(t.name for t in fig.data if t.showlegend) == ["AR", "linear", "lsm"]  # one legend entry each
+    colours = {}
+    for t in fig.data:
+        colours.setdefault(t.name, set()).add(t.line.color)
+    assert all(len(c) == 1 for c in colours.values()) and len({c.pop() for c in colours.values()}) == 3
+
+
+def test_task_error_figure_points_and_error_bars_equal_the_table(table):
+    fig = plots.task_error_figure(table)
+    (trace,) = [t for t in fig.data if t.xaxis == "x2" and t.name == "linear"]
+    expected = table[(table.task == "interpolation") & (table.method == "linear")].sort_values("size")
+    assert list(trace.x) == ["10", "30", "60", "120"]
+    np.testing.assert_allclose(trace.y, expected["mse"])
+    assert trace.error_y.symmetric is False
+    np.testing.assert_allclose(np.asarray(trace.y) + np.asarray(trace.error_y.array), expected["mse_high"])
+    np.testing.assert_allclose(np.asarray(trace.y) - np.asarray(trace.error_y.arrayminus), expected["mse_low"])
+    np.testing.assert_allclose(np.asarray(trace.customdata), expected[["mse_low", "mse_high"]].to_numpy())
+    assert plots.task_error_figure(table, log_y=True).layout.yaxis3.type == "log"
+
+
+def test_task_error_figure_on_a_real_evaluation_table():
+    windows = lsmkit.load_sample().isel(window=slice(0, 6))
+    methods = {"linear": lsmkit.baselines.Linear(), "AR": lsmkit.baselines.AutoRegressive()}
+    result = lsmkit.evaluate(methods, windows, tasks={"interpolation": (10, 30), "extrapolation": (10,),
+                                                      "gaps": (None,)}, rng=0, n_boot=20, progress=False)
+    fig = plots.task_error_figure(result)
+    assert [a.text for a in fig.layout.annotations] == ["<b>interpolation</b>", "<b>extrapolation</b>", "<b>gaps</b>"]
+    assert len(fig.data) == 1 + 2 + 1  # AR runs on extrapolation only
+    (ar,) = [t for t in fig.data if t.name == "AR"]
+    row = result[result.method == "AR"].iloc[0]
+    assert ar.y[0] == pytest.approx(row.mse) and ar.y[0] + ar.error_y.array[0] == pytest.approx(row.mse_high)
+
+
+def test_task_error_figure_bad_tables():
+    with pytest.raises(ValueError, match=r"table lacks columns \['mse_low', 'mse_high'\]"):
+        plots.task_error_figure(pd.DataFrame({"task": ["random"], "size": [0.8], "method": ["a"], "mse": [1.0]}))
+    with pytest.raises(ValueError, match="table is empty"):
+        plots.task_error_figure(pd.DataFrame(columns=["task", "size", "method", "mse", "mse_low", "mse_high"]))

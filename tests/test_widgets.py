@@ -110,3 +110,328 @@ def test_participant_change_redraws_once(explorer, monkeypatch):
     explorer.participant.value = "P001"  # clamps the day to 1: still one redraw
     explorer.participant.value = "P000"  # no clamp: one redraw
     assert len(calls) == 3
+
+
+# ---- ScalingExplorer --------------------------------------------------------------------------
+from lsmkit.scaling import fit_power_law, fit_power_law_ols  # noqa: E402
+from lsmkit.scaling_plots import scaling_points, synthetic_sweep  # noqa: E402
+from lsmkit.widgets import ScalingExplorer  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sweep_results():
+    return synthetic_sweep(0)
+
+
+@pytest.fixture
+def scaling(sweep_results):
+    return ScalingExplorer(sweep_results, n_boot=10)  # few replicates: these tests check the point estimates
+
+
+def trace(figure, name):
+    (found,) = [t for t in figure.data if t.name == name]
+    return found
+
+
+def click(figure, name, point):
+    """What the front end sends when a point is clicked (plotly's FigureWidget message)."""
+    index = [t.name for t in figure.data].index(name)
+    found = figure.data[index]
+    figure._handler_js2py_pointsCallback({"new": {"event_type": "plotly_click", "points": {
+        "xs": [found.x[point]], "ys": [found.y[point]], "point_indexes": [point], "trace_indexes": [index]}}})
+
+
+def test_scaling_explorer_starts_on_the_compute_frontier(scaling, sweep_results):
+    points = scaling_points(sweep_results, "random", "compute")
+    np.testing.assert_array_equal(trace(scaling.figure, "in the fit").x, points["x"])
+    expected = fit_power_law(points["x"], points["loss"], groups=points["run"], n_boot=0)
+    assert scaling.fit.params == pytest.approx(expected.params, rel=1e-9)
+    assert f"b = {expected.params['b']:.3f}" in scaling.readout.value
+    assert scaling.children[-1] is scaling.figure and scaling.excluded == set()
+
+
+def test_toggling_a_run_refits_without_it(scaling):
+    figure, points = scaling.figure, scaling.points
+    before = scaling.fit.params["b"]
+    scaling.toggle("2M_w2048_s2000")
+    kept = points[points["run"] != "2M_w2048_s2000"]
+    expected = fit_power_law(kept["x"], kept["loss"], groups=kept["run"], n_boot=0)
+    assert scaling.fit.params["b"] == pytest.approx(expected.params["b"], rel=1e-9) != before
+    assert scaling.figure is figure
+    assert set(trace(figure, "held out").customdata) == {"2M_w2048_s2000"}
+    assert len(trace(figure, "in the fit").x) == len(kept)
+    assert f"{len(kept['run'].unique())} of {points['run'].nunique()} runs" in scaling.readout.value
+    scaling.toggle("2M_w2048_s2000")  # back in
+    assert scaling.fit.params["b"] == pytest.approx(before, rel=1e-9) and len(trace(figure, "held out").x) == 0
+
+
+def test_clicking_a_point_toggles_its_run(scaling):
+    run = trace(scaling.figure, "in the fit").customdata[-1]
+    click(scaling.figure, "in the fit", len(scaling.points) - 1)
+    assert scaling.excluded == {run} and set(trace(scaling.figure, "held out").customdata) == {run}
+    click(scaling.figure, "held out", 0)
+    assert scaling.excluded == set() and len(trace(scaling.figure, "held out").x) == 0
+
+
+def test_switching_axis_changes_the_x_data_and_clears_exclusions(scaling):
+    scaling.toggle(scaling.points["run"].iloc[0])
+    scaling.axis.value = "parameters"
+    np.testing.assert_array_equal(trace(scaling.figure, "in the fit").x, [160_000, 740_000, 2_200_000, 7_300_000])
+    assert scaling.figure.layout.xaxis.title.text == "parameters" and scaling.excluded == set()
+    scaling.axis.value = "data"
+    np.testing.assert_array_equal(trace(scaling.figure, "in the fit").x, [320, 1280, 5120, 10240])
+    assert trace(scaling.figure, "extrapolation").x[-1] == 100 * 10240
+    scaling.task.value = "extrapolation"
+    points = scaling_points(scaling.results, "extrapolation", "data")
+    np.testing.assert_array_equal(trace(scaling.figure, "in the fit").y, points["loss"])
+
+
+def test_switching_form_changes_the_law(scaling):
+    assert set(scaling.fit.params) == {"a", "b", "c"}
+    scaling.form.value = "no floor"
+    assert set(scaling.fit.params) == {"a", "b"} and scaling.fit.method == "huber"
+    scaling.form.value = "ols"
+    points = scaling.points
+    expected = fit_power_law_ols(points["x"], points["loss"], groups=points["run"])
+    assert scaling.fit.method == "ols" and scaling.fit.params == pytest.approx(expected.params)
+    assert "<b>c</b>" not in scaling.readout.value
+    scaling.form.value = "floor"
+    assert set(scaling.fit.params) == {"a", "b", "c"} and "<b>c</b>" in scaling.readout.value
+
+
+def test_a_toggle_that_would_break_the_fit_is_refused(sweep_results):
+    scaling = ScalingExplorer(sweep_results, axis="parameters", n_boot=10)  # 4 runs, 4 points; the floor law has 3
+    scaling.toggle("tiny_w2048_s2000")
+    assert scaling.fit.n_points == 3
+    fit = scaling.fit
+    scaling.toggle("mini_w2048_s2000")
+    assert scaling.excluded == {"tiny_w2048_s2000"} and scaling.fit is fit
+    assert "only 2 points" in scaling.message.value
+    with pytest.raises(ValueError, match="run 'nope' has no point on this axis"):
+        scaling.toggle("nope")
+    with pytest.raises(ValueError, match="unknown axis 'windows'; expected one of compute, data, parameters"):
+        ScalingExplorer(sweep_results, axis="windows")
+
+
+# ---- MaskExplorer and ForecastExplorer --------------------------------------------------------------
+import xarray as xr  # noqa: E402
+
+from lsmkit import baselines, masks, metrics  # noqa: E402
+from lsmkit.widgets import ForecastExplorer, MaskExplorer  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def model():
+    return lsmkit.load_pretrained()
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return lsmkit.load_sample().isel(window=slice(0, 40))  # P000's windows and the first of P001's
+
+
+@pytest.fixture
+def masker(sample, model):
+    return MaskExplorer(sample, model)
+
+
+@pytest.fixture
+def forecaster(sample, model):
+    return ForecastExplorer(sample, model)
+
+
+class Counting:
+    """A method that counts its impute calls."""
+
+    def __init__(self, method):
+        self.method, self.calls = method, 0
+        self.minutes = getattr(method, "minutes", None)
+
+    def impute(self, windows, mask=None):
+        self.calls += 1
+        return self.method.impute(windows, mask)
+
+
+def row_channels(figure):
+    """Channel of each row, from the y axis titles."""
+    layout = figure.layout.to_plotly_json()
+    keys = sorted((k for k in layout if k.startswith("yaxis")), key=lambda k: int(k[5:] or 1))
+    return [layout[k]["title"]["text"].split("<br>")[0].replace(" ", "_") for k in keys]
+
+
+def fill_ys(figure, name):
+    return [np.asarray(t.y, dtype=float) for t in figure.data if t.name == name]
+
+
+def test_mask_explorer_starts_with_model_and_first_baseline(masker):
+    assert isinstance(masker.figure, go.FigureWidget) and masker.children[-1] is masker.figure
+    assert (masker.task.value, masker.size.value, masker.hide.value) == ("interpolation", 60, ())
+    assert list(masker.baselines) == ["linear interpolation", "kNN", "window mean"]
+    assert [t.name for t in masker.figure.data[:4]] == ["observed", "hidden (truth)", "lsm-2m", "linear interpolation"]
+    assert len(row_channels(masker.figure)) == 4 and "lsm-2m" in masker.readout.value
+    assert masker.figure.layout.title.text.startswith("Window 0 · participant P000")
+
+
+def test_hiding_a_channel_by_clicking_shows_the_fills_over_the_whole_channel(masker, model):
+    masker.set(task="sensors", size=0)
+    assert "Nothing to score" in masker.readout.value
+    assert all(np.isnan(y).all() for y in fill_ys(masker.figure, "lsm-2m"))  # nothing hidden, nothing filled
+    masker.hide.value = ("steps",)
+    assert row_channels(masker.figure) == ["steps"]
+    (filled,) = fill_ys(masker.figure, "lsm-2m")
+    one = masker.one()
+    expected = model.impute(one, masks.sensors(one, channels=["steps"]))["signal"].sel(channel="steps").values[0]
+    np.testing.assert_allclose(filled, expected)
+    (observed,) = fill_ys(masker.figure, "observed")
+    assert np.isnan(observed).all() and np.isfinite(filled).all()
+    masker.hide.value = ("steps", "skin_temperature")
+    assert row_channels(masker.figure) == ["steps", "skin_temperature"]
+
+
+def test_error_readout_equals_lsmkit_metrics(masker, model):
+    for settings in (dict(task="random", size=0.5), dict(task="sensors", size=6, hide=("heart_rate",)),
+                     dict(task="extrapolation", size=30, baseline="kNN")):
+        masker.set(**settings)
+        one, mask = masker.one(), masker.mask()
+        fresh = {"linear interpolation": baselines.Linear(), "kNN": baselines.KNN()}[masker.baseline.value]
+        fills = {"lsm-2m": model.impute(one, mask), masker.baseline.value: fresh.impute(one, mask)}
+        table = metrics.error_table(fills, one, mask)
+        for name in fills:
+            assert masker.errors[name] == pytest.approx(table.loc[(name, "all"), "mse"], rel=1e-5)
+            assert f"{masker.errors[name]:.3f}" in masker.readout.value
+        assert masker.n_scored == table.loc[("lsm-2m", "all"), "n"]
+
+
+def test_each_mask_control_changes_the_figure(masker, sample):
+    title, before = masker.figure.layout.title.text, fill_ys(masker.figure, "observed")[0]
+    masker.window.value = 3
+    assert title.startswith("Window 0") and masker.figure.layout.title.text.startswith("Window 3 · participant P000")
+    assert not np.array_equal(before, fill_ys(masker.figure, "observed")[0], equal_nan=True)
+
+    masker.task.value = "extrapolation"  # the size list follows the task
+    assert masker.size.value == 60 and [v for _, v in masker.size.options] == [10, 30, 60, 120]
+    assert {(s.x0, s.x1) for s in masker.figure.layout.shapes} == {(240, 300)}
+    masker.size.value = 10
+    assert {(s.x0, s.x1) for s in masker.figure.layout.shapes} == {(290, 300)}
+    assert np.isfinite(fill_ys(masker.figure, "lsm-2m")[0]).sum() == 10
+
+    fill = fill_ys(masker.figure, "linear interpolation")[0]
+    masker.baseline.value = "window mean"
+    assert [t.name for t in masker.figure.data[:4]] == ["observed", "hidden (truth)", "lsm-2m", "window mean"]
+    assert not np.array_equal(fill, fill_ys(masker.figure, "window mean")[0], equal_nan=True)
+
+    masker.participant.value = "P001"  # moves to P001's first window
+    first = int(np.flatnonzero(sample["participant"].values == "P001")[0])
+    assert masker.window.value == first and all(v >= first for _, v in masker.window.options)
+    assert f"Window {first} · participant P001" in masker.figure.layout.title.text
+
+
+def test_masks_repeat_for_the_same_window_and_settings(masker, sample, model):
+    masker.set(task="random", size=0.8)
+    first = [t.y for t in masker.figure.data]
+    masker.set(window=5)
+    masker.set(window=0)
+    np.testing.assert_array_equal(masker.mask().values, MaskExplorer(sample, model, task="random").mask().values)
+    for a, b in zip(first, masker.figure.data):
+        np.testing.assert_array_equal(np.asarray(a, dtype=float), np.asarray(b.y, dtype=float))
+
+
+def test_fills_are_cached_by_window_and_mask(sample):
+    counting = Counting(lsmkit.load_pretrained())
+    explorer = MaskExplorer(sample, counting, {"linear": baselines.Linear()})
+    explorer.set(size=30)
+    explorer.set(size=60)  # back to the first mask: cached
+    explorer.set(window=1)
+    assert counting.calls == 3
+
+
+def test_set_changes_several_controls_with_one_redraw(masker, monkeypatch):
+    calls = []
+    draw = masker._draw
+    monkeypatch.setattr(masker, "_draw", lambda: calls.append(1) or draw())
+    seconds = masker.set(participant="P001", task="sensors", size=6, hide=("scl",), baseline="kNN")
+    assert len(calls) == 1 and 0 < seconds < 30
+    assert masker.window.value == int(np.flatnonzero(masker.windows["participant"].values == "P001")[0])
+    masker.set(window=2)  # a window of another participant: the participant follows
+    assert masker.participant.value == "P000" and len(calls) == 2
+    with pytest.raises(ValueError, match=r"unknown controls \['colour'\]"):
+        masker.set(colour="red")
+
+
+def test_forecast_explorer_horizon_slider_moves_the_forecast(forecaster, model):
+    assert [t.name for t in forecaster.figure.data[:6]] == [
+        "observed", "hidden (truth)", "lsm-2m", "last value", "AR(5)", "seasonal naive"]
+    assert row_channels(forecaster.figure) == ["heart_rate", "steps", "skin_temperature"]
+    assert forecaster.horizon.value == 60 and {(s.x0, s.x1) for s in forecaster.figure.layout.shapes} == {(240, 300)}
+    forecaster.horizon.value = 120
+    assert {(s.x0, s.x1) for s in forecaster.figure.layout.shapes} == {(180, 300)}
+    for name in ("lsm-2m", "last value", "AR(5)", "seasonal naive"):
+        for y in fill_ys(forecaster.figure, name):
+            assert np.isnan(y[:180]).all() and np.isfinite(y[180:]).all()
+    one = forecaster.one()
+    expected = model.forecast(one, 120)["signal"].sel(channel="heart_rate").values[0, 180:]
+    np.testing.assert_allclose(fill_ys(forecaster.figure, "lsm-2m")[0][180:], expected)
+
+
+def test_forecast_baselines_on_shown_channels_match_the_whole_window(forecaster, sample):
+    forecaster.set(window=30, horizon=30)  # a window with a day of history before it
+    one = forecaster.one()
+    mask = masks.extrapolation(one, 30)
+    for name, baseline in [("last value", baselines.Nearest()), ("AR(5)", baselines.AutoRegressive()),
+                           ("seasonal naive", baselines.SeasonalNaive(history=sample))]:
+        full = baseline.impute(one, mask)["signal"].sel(channel=list(forecaster.channels.value)).values[0]
+        for row, y in enumerate(fill_ys(forecaster.figure, name)):
+            np.testing.assert_allclose(y[-30:], full[-30:, row], rtol=1e-6)
+
+
+def test_forecast_readout_and_channel_selection(forecaster, model):
+    forecaster.set(window=7, channels=("heart_rate", "scl"))
+    assert row_channels(forecaster.figure) == ["heart_rate", "scl"]
+    one = forecaster.one()
+    mask = masks.extrapolation(one, 60)
+    fills = {"lsm-2m": model.impute(one, mask), "last value": baselines.Nearest().impute(one, mask)}
+    table = metrics.error_table(fills, one.sel(channel=["heart_rate", "scl"]), mask.sel(channel=["heart_rate", "scl"]))
+    for name in fills:
+        assert forecaster.errors[name] == pytest.approx(table.loc[(name, "all"), "mse"], rel=1e-5)
+    n_traces = len(forecaster.figure.data)
+    forecaster.channels.value = ()
+    assert "select at least one channel" in forecaster.readout.value and len(forecaster.figure.data) == n_traces
+    forecaster.channels.value = ("steps",)
+    assert row_channels(forecaster.figure) == ["steps"] and "MSE" in forecaster.readout.value
+
+
+def test_forecast_explorer_takes_history_and_custom_baselines(sample, model):
+    explorer = ForecastExplorer(sample.isel(window=slice(20, 40)), model, history=sample, horizon=30)
+    assert "seasonal naive" in explorer.errors
+    custom = ForecastExplorer(sample, model, {"mean": baselines.WindowMean(), "knn": baselines.KNN()})
+    assert [t.name for t in custom.figure.data[:4]] == ["observed", "hidden (truth)", "lsm-2m", "mean"]
+    assert set(custom.errors) == {"lsm-2m", "mean", "knn"}
+
+
+@pytest.mark.parametrize("widget", [MaskExplorer, ForecastExplorer])
+def test_window_explorers_refuse_bad_inputs(widget, sample, model):
+    short = lsmkit.to_windows(lsmkit.load_sample(form="recordings").isel(participant=[0]), minutes=100)
+    with pytest.raises(ValueError, match="windows are 100 minutes long; the model takes 300-minute windows"):
+        widget(short, model)
+    with pytest.raises(ValueError, match="baselines is empty"):
+        widget(sample, model, baselines={})
+    with pytest.raises(TypeError, match=r"baseline 'x' must have an impute\(windows, mask\) method, got int"):
+        widget(sample, model, baselines={"x": 3})
+    with pytest.raises(TypeError, match="model must have an impute"):
+        widget(sample, model=object())
+    with pytest.raises(ValueError, match="window 40 is out of range"):
+        widget(sample, model, window=40)
+    with pytest.raises(TypeError, match="windows must be an xarray.Dataset"):
+        widget(sample["signal"], model)
+
+
+def test_mask_explorer_refuses_an_unknown_task(sample, model):
+    with pytest.raises(ValueError, match="unknown task 'gaps'; expected one of random, interpolation"):
+        MaskExplorer(sample, model, task="gaps")
+
+
+def test_updates_are_quick(masker, forecaster):
+    # benchmarks/widgets.py measures p95 on 100 changes; this only guards against a gross slowdown
+    times = [masker.set(window=w, task=t) for w, t in zip((1, 2, 3, 4), ("random", "sensors", "interpolation", "random"))]
+    times += [forecaster.set(window=w, horizon=h) for w, h in zip((1, 2, 3, 4), (10, 30, 90, 120))]
+    assert np.median(times) < 0.5

@@ -13,6 +13,8 @@ import xarray as xr
 from lsmkit.channels import resolve_channel
 from lsmkit.plots import DEFAULT_CHANNELS, recording_days, recording_figure
 
+from ._figure import replace_figure
+
 __all__ = ["RecordingExplorer"]
 
 
@@ -84,11 +86,4 @@ class RecordingExplorer(widgets.VBox):
             self.message.value = f"<span style='color:#b00'>{error}</span>"
             return
         self.message.value = ""
-        # plotly.js keeps layout keys that a relayout does not mention: drop the axes of removed rows.
-        stale = {key: None for key in self.figure.layout.to_plotly_json() if key not in new.layout.to_plotly_json()}
-        with self.figure.batch_update():
-            if stale:
-                self.figure.plotly_relayout(stale)
-            self.figure.data = ()
-            self.figure.add_traces(new.data)
-            self.figure.layout = new.layout
+        replace_figure(self.figure, new)

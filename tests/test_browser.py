@@ -2,8 +2,9 @@
 
 Runs every cell through the Run menu, checks that the widgets render (no "Error displaying
 widget", a plotly plot inside the RecordingExplorer) and that moving its controls changes the
-live figure through a kernel round trip. The same JupyterLab then runs a small generated notebook
-showing MaskExplorer and ForecastExplorer, and checks that their controls change their figures.
+live figure through a kernel round trip. The same JupyterLab then runs small generated notebooks
+showing MaskExplorer, ForecastExplorer and ScalingExplorer, and checks that their controls change
+their figures.
 Screenshots go to ``test-artifacts/``.
 
 Needs Debian's chromium at /usr/bin/chromium (``tools/install_browser.sh`` installs it) and the
@@ -290,6 +291,88 @@ def test_mask_and_forecast_explorers_react(sync_playwright, jupyterlab):
             page.locator(FORECASTS).screenshot(path=ARTIFACTS / "imputation_widgets_forecasts_after.png")
         except Exception:
             page.screenshot(path=ARTIFACTS / "imputation_widgets_failure.png")
+            print("browser console errors:\n" + "\n".join(console[-30:]))
+            print("server log tail:\n" + jupyterlab["log"].read_text()[-3000:])
+            raise
+        finally:
+            browser.close()
+
+
+SCALING_NOTEBOOK = "scaling_explorer.ipynb"
+SCALING_CELLS = [
+    "from lsmkit.scaling_plots import synthetic_sweep\nfrom lsmkit.widgets import ScalingExplorer",
+    "ScalingExplorer(synthetic_sweep(rng=0))",
+]
+SCALING = ".lsmkit-scaling-explorer"
+
+
+def test_scaling_explorer_reacts(sync_playwright, jupyterlab):
+    import nbformat
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("scaling_explorer_*.png"):
+        old.unlink()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in SCALING_CELLS])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, jupyterlab["root"] / SCALING_NOTEBOOK)
+    url = f"{jupyterlab['base']}/lab/tree/{SCALING_NOTEBOOK}?token={jupyterlab['token']}&reset"
+    # x-axis title, trace names and, per trace, its x values
+    snapshot = "el => [el.layout.xaxis.title.text, el.data.map(t => t.name), el.data.map(t => Array.from(t.x))]"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        console = []
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+        try:
+            page.goto(url)
+            page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
+            kernel_idle(page)
+
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+            plot = page.locator(f"{SCALING} .js-plotly-plot")
+            expect(plot).to_have_count(1, timeout=90_000)
+            kernel_idle(page)
+            outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+            assert not any("Traceback" in text for text in outputs), "a cell raised:\n" + "\n".join(
+                t for t in outputs if "Traceback" in t)
+            assert page.get_by_text("Error displaying widget").count() == 0
+
+            # the synthetic sweep on the compute axis: five runs, 17 evaluations, a bootstrapped floor law
+            title = page.locator(f"{SCALING} .js-plotly-plot .gtitle")
+            xtitle = page.locator(f"{SCALING} .js-plotly-plot .xtitle")
+            readout = page.locator(f"{SCALING} .widget-html", has_text="runs in the fit")
+            expect(title).to_contain_text("against training compute", timeout=30_000)
+            expect(xtitle).to_contain_text("training compute (FLOPs)")
+            expect(readout).to_contain_text("5 of 5 runs in the fit")
+            expect(readout).to_contain_text("bootstrap over runs")
+            plot.scroll_into_view_if_needed()
+            page.locator(SCALING).screenshot(path=ARTIFACTS / "scaling_explorer_before.png")
+            before, text_before = page.evaluate(snapshot, plot.element_handle()), readout.inner_text()
+            assert before[1][-2:] == ["in the fit", "held out"] and len(before[2][-2]) == 17
+
+            # Axis toggle: parameters picks one point per model size (four), with other x values and a new fit.
+            page.locator(f"{SCALING} .widget-toggle-buttons button", has_text="parameters").click()
+            expect(xtitle).to_have_text("parameters", timeout=20_000)
+            expect(title).to_contain_text("against parameters")
+            expect(readout).to_contain_text("4 of 4 runs in the fit")
+            after = page.evaluate(snapshot, plot.element_handle())
+            assert len(after[2][-2]) == 4 and set(after[2][-2]).isdisjoint(before[2][-2])
+            assert after[1][1] != before[1][1]  # the fitted law's legend entry
+            assert readout.inner_text() != text_before
+
+            # Law radio: log-log OLS has no floor and t intervals instead of the bootstrap.
+            page.locator(f"{SCALING} .widget-radio-box label", has_text="log-log OLS").click()
+            expect(readout).to_contain_text("OLS t", timeout=20_000)
+            ols = page.evaluate(snapshot, plot.element_handle())
+            assert "+" in after[1][1] and "+" not in ols[1][1], (after[1][1], ols[1][1])
+            assert ols[2][-2] == after[2][-2]  # same points, another law
+            page.wait_for_timeout(300)  # let plotly finish its transition before the picture
+            page.locator(SCALING).screenshot(path=ARTIFACTS / "scaling_explorer_after.png")
+        except Exception:
+            page.screenshot(path=ARTIFACTS / "scaling_explorer_failure.png")
             print("browser console errors:\n" + "\n".join(console[-30:]))
             print("server log tail:\n" + jupyterlab["log"].read_text()[-3000:])
             raise

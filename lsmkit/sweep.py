@@ -17,6 +17,9 @@ list), ``data/windows-<n>.nc``, ``runs/<run>/checkpoint.pt`` and ``results.csv``
   ``[seed, 9]`` (:func:`lsmkit.train.validation_set`); they are renamed ``train-P...``. The set of
   ``n`` is the first ``n`` windows of that stream, so it depends on ``n`` and the seed alone and
   smaller sets are prefixes of larger ones. Each is saved once (temporary name, then rename).
+- Every run z-scores with the registry's default statistics (``TrainConfig(normalise="registry")``),
+  not its own training set's: statistics of a few dozen windows are off by up to several times
+  for some channels, which would change the scale of the validation loss from run to run.
 - A run is evaluated every ``ceil(steps / evals)`` steps and at its end, by train's own validation
   (MSE on z-scored hidden, observed values). It trains in segments, ``train(..., until=s)`` to each
   evaluation step ``s``, whose checkpoint holds the evaluation; the row is appended right after.
@@ -221,7 +224,7 @@ def _train_config(config: SweepConfig, run: Run, windows: Path | None):
     return TrainConfig(preset=run.preset, steps=run.steps, batch_size=config.batch_size, lr=config.lr,
                        minutes=config.minutes, windows=None if windows is None else str(windows.resolve()),
                        val_participants=config.val_participants, val_windows=config.val_windows,
-                       val_every=math.ceil(run.steps / config.evals), seed=config.seed)
+                       val_every=math.ceil(run.steps / config.evals), normalise="registry", seed=config.seed)
 
 
 def _step_flops(config: SweepConfig, preset: str) -> int:

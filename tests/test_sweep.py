@@ -71,7 +71,7 @@ def test_grid_expands_presets_then_windows_then_steps():
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"presets": ("huge",)}, "unknown preset 'huge'; valid presets: tiny, mini"),
+    ({"presets": ("huge",)}, "unknown preset 'huge'; valid presets: micro, tiny, mini"),
     ({"presets": ()}, "presets must list one or more distinct values"),
     ({"windows": (24, 24)}, "windows must list one or more distinct values, got \\(24, 24\\)"),
     ({"windows": (0, 24)}, "windows must be positive integers, got 0"),

@@ -112,6 +112,20 @@ def test_config_is_checked_up_front():
         TrainConfig(batch_size=0)
     with pytest.raises(ValueError, match="multiple of the patch length"):
         TrainConfig(minutes=305)
+    with pytest.raises(ValueError, match="normalise must be 'data' or 'registry'"):
+        TrainConfig(normalise="batch")
+
+
+def test_registry_normalisation_gives_every_run_one_z_space(tmp_path):
+    """Sweeps train on sets of different sizes; their validation losses share a scale only if the
+    z-scoring does not depend on the training set."""
+    import lsmkit
+
+    config = TrainConfig(**{**TINY.__dict__, "steps": 1, "val_every": 1, "normalise": "registry"})
+    train(config, tmp_path, progress=False)
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    np.testing.assert_allclose(state["norm_std"], [c.std for c in lsmkit.CHANNELS], rtol=1e-6)
+    np.testing.assert_allclose(state["norm_mean"], [c.mean for c in lsmkit.CHANNELS], rtol=1e-6)
 
 
 def test_training_from_stored_windows(tmp_path):

@@ -20,13 +20,7 @@ from lsmkit.baselines import Linear, Nearest, WindowMean
 from lsmkit.metrics import scored_errors
 from lsmkit.train import TASKS, TrainConfig, task_mask, validation_set
 
-
-def markdown(table: pd.DataFrame) -> str:
-    """A DataFrame as a Markdown table (no extra dependency)."""
-    head = [table.index.name or ""] + [str(c) for c in table.columns]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join([str(i)] + [f"{v:.4f}" for v in row]) + " |" for i, row in zip(table.index, table.values)]
-    return "\n".join(lines)
+from generative import markdown  # the sibling script: one table formatter for both
 
 
 def main():
@@ -55,7 +49,7 @@ def main():
     header = (f"held-out simulated participants: {windows.sizes['window']} windows of {config.val_participants} "
               f"participants (seed {config.seed}); model {model.card['name']}, {model.card['training']['steps']} steps; "
               f"{platform.machine()}")
-    text = header + "\n\nMSE on z-scored hidden, observed values (lower is better)\n\n" + markdown(table.round(4))
+    text = header + "\n\nMSE on z-scored hidden, observed values (lower is better)\n\n" + markdown(table, digits=4)
     print(text)
     if args.out:
         args.out.write_text("# benchmarks/encoder_quality.py\n\n" + text + "\n")

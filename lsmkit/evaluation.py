@@ -3,8 +3,8 @@
 ``evaluate(methods, windows, rng=0)`` draws each task's mask once and hands the *same* mask to
 every method: anything with ``impute(windows, mask) -> filled windows`` (the pretrained model, the
 classes of :mod:`lsmkit.baselines`) or a plain function of ``(windows, mask)``. A method with a
-``tasks`` attribute (the forecasters) is run only on those tasks. Scores count only values that are hidden and truly observed, on values
-z-scored per channel, with bootstrap intervals that resample windows. When the windows carry
+``tasks`` attribute (the forecasters) is run only on those tasks. Scores count only values that
+are hidden and truly observed, on values z-scored per channel, with bootstrap intervals that resample windows. When the windows carry
 the simulator's ``truth``, the ``"gaps"`` task also scores each method on the device's own
 realistic gaps against the values behind them.
 """

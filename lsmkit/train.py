@@ -29,7 +29,7 @@ import torch.distributed as dist
 import xarray as xr
 from tqdm.auto import tqdm
 
-from . import masks
+from . import evaluation, masks
 from .channels import CHANNEL_NAMES, CHANNELS
 from .data import to_windows
 from .model import LSM, get_config
@@ -184,17 +184,11 @@ def validation_set(config: TrainConfig) -> xr.Dataset:
 
 
 def task_mask(task: str, size, batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One of the four task masks for a (B, T, C) batch, as a boolean array."""
-    signal = xr.DataArray(batch, dims=masks.DIMS)
-    if task == "random":
-        return masks.random(signal, ratio=size, rng=rng).values
-    if task == "interpolation":
-        return masks.interpolation(signal, size, rng=rng).values
-    if task == "extrapolation":
-        return masks.extrapolation(signal, size).values
-    if task == "sensors":
-        return masks.sensors(signal, n=size, rng=rng).values
-    raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    """One of the four task masks for a (B, T, C) batch, as a boolean array (see
+    :func:`lsmkit.evaluation.task_mask`, which draws the same masks for evaluation)."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    return evaluation.task_mask(xr.DataArray(batch, dims=masks.DIMS), task, size, rng).values
 
 
 def sample_task_masks(batch: np.ndarray, config: TrainConfig, rng: np.random.Generator) -> tuple[str, np.ndarray]:

@@ -14,6 +14,7 @@ the test is skipped, unless ``LSMKIT_REQUIRE_BROWSER=1``, when it fails.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -131,13 +132,14 @@ def kernel_idle(page, timeout=60_000):
     )
 
 
-def test_data_tour_runs_and_explorer_reacts(sync_playwright, jupyterlab):
-    from playwright.sync_api import expect
-
+@contextlib.contextmanager
+def run_notebook(sync_playwright, jupyterlab, notebook: str, prefix: str):
+    """Open ``notebook`` in the shared JupyterLab, Run All Cells, and yield the page. On failure,
+    save ``test-artifacts/<prefix>_failure.png`` and print the browser console and the server log."""
     ARTIFACTS.mkdir(exist_ok=True)
-    for old in ARTIFACTS.glob("data_tour_*.png"):
+    for old in ARTIFACTS.glob(f"{prefix}_*.png"):
         old.unlink()
-    url = f"{jupyterlab['base']}/lab/tree/{NOTEBOOK}?token={jupyterlab['token']}&reset"
+    url = f"{jupyterlab['base']}/lab/tree/{notebook}?token={jupyterlab['token']}&reset"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -147,62 +149,82 @@ def test_data_tour_runs_and_explorer_reacts(sync_playwright, jupyterlab):
             page.goto(url)
             page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
             kernel_idle(page)
-
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
             page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-
-            # The explorer is the last output: its plot appearing means the run reached the end.
-            plot = page.locator(f"{EXPLORER} .js-plotly-plot")
-            expect(plot).to_have_count(1, timeout=90_000)
-            kernel_idle(page)
-            title = page.locator(f"{EXPLORER} .js-plotly-plot .gtitle")
-            expect(title).to_contain_text("Participant P000", timeout=30_000)
-
-            outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
-            assert not any("Traceback" in text for text in outputs), "a cell raised:\n" + "\n".join(
-                t for t in outputs if "Traceback" in t)
-            assert page.get_by_text("Error displaying widget").count() == 0
-            # the static figures of the tour render too (at least week, day, missingness and the explorer)
-            assert page.locator(".js-plotly-plot").count() >= 4
-
-            week = page.locator(".js-plotly-plot").first
-            expect(week.locator(".gtitle")).to_contain_text("7 days")
-            week.scroll_into_view_if_needed()
-            week.screenshot(path=ARTIFACTS / "data_tour_week.png")
-
-            plot.scroll_into_view_if_needed()
-            page.locator(f"{EXPLORER}").screenshot(path=ARTIFACTS / "data_tour_explorer_before.png")
-            snapshot = "el => [el.layout.title.text, String(el.data[0].x[0]), Array.from(el.data[0].y.slice(0, 600))]"
-            before = page.evaluate(snapshot, plot.element_handle())
-            day = int(re.search(r"day (\d+) of", before[0]).group(1))
-            # times arrive as dates (a numeric axis would show 0, 1, 2, ... instead of clock times)
-            ticks = page.locator(f"{EXPLORER} .xaxislayer-above text").all_text_contents()
-            assert ticks and all(re.fullmatch(r"\d\d:\d\d", t) for t in ticks), ticks
-
-            # Day slider: one step right is the next local day.
-            handle = page.locator(f"{EXPLORER} .widget-slider .noUi-handle")
-            handle.focus()
-            handle.press("ArrowRight")
-            expect(title).to_contain_text(f"day {day + 1} of", timeout=20_000)
-            after = page.evaluate(snapshot, plot.element_handle())
-            assert after[0] != before[0] and after[1] != before[1] and after[2] != before[2]
-
-            # Participant dropdown: another person, same day.
-            page.locator(f"{EXPLORER} .widget-dropdown select").select_option("P001")
-            expect(title).to_contain_text("Participant P001", timeout=20_000)
-            expect(title).to_contain_text(f"day {day + 1} of")
-            n_traces = page.evaluate("el => el.data.length", plot.element_handle())
-            assert n_traces >= 3
-            page.wait_for_timeout(300)  # let plotly finish its transition before the picture
-            page.locator(f"{EXPLORER}").screenshot(path=ARTIFACTS / "data_tour_explorer_after.png")
-            page.screenshot(path=ARTIFACTS / "data_tour_page.png")
+            yield page
         except Exception:
-            page.screenshot(path=ARTIFACTS / "data_tour_failure.png")
+            page.screenshot(path=ARTIFACTS / f"{prefix}_failure.png")
             print("browser console errors:\n" + "\n".join(console[-30:]))
             print("server log tail:\n" + jupyterlab["log"].read_text()[-3000:])
             raise
         finally:
             browser.close()
+
+
+def assert_no_errors(page) -> None:
+    """No cell raised and every widget displayed."""
+    outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+    assert not any("Traceback" in text for text in outputs), "a cell raised:\n" + "\n".join(
+        t for t in outputs if "Traceback" in t)
+    assert page.get_by_text("Error displaying widget").count() == 0
+
+
+def write_notebook(jupyterlab, name: str, cells: list[str]) -> str:
+    """A generated notebook of code ``cells`` in the server's copy of notebooks/; returns its name."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, jupyterlab["root"] / name)
+    return name
+
+
+def test_data_tour_runs_and_explorer_reacts(sync_playwright, jupyterlab):
+    from playwright.sync_api import expect
+
+    with run_notebook(sync_playwright, jupyterlab, NOTEBOOK, "data_tour") as page:
+        # The explorer is the last output: its plot appearing means the run reached the end.
+        plot = page.locator(f"{EXPLORER} .js-plotly-plot")
+        expect(plot).to_have_count(1, timeout=90_000)
+        kernel_idle(page)
+        title = page.locator(f"{EXPLORER} .js-plotly-plot .gtitle")
+        expect(title).to_contain_text("Participant P000", timeout=30_000)
+
+        assert_no_errors(page)
+        # the static figures of the tour render too (at least week, day, missingness and the explorer)
+        assert page.locator(".js-plotly-plot").count() >= 4
+
+        week = page.locator(".js-plotly-plot").first
+        expect(week.locator(".gtitle")).to_contain_text("7 days")
+        week.scroll_into_view_if_needed()
+        week.screenshot(path=ARTIFACTS / "data_tour_week.png")
+
+        plot.scroll_into_view_if_needed()
+        page.locator(f"{EXPLORER}").screenshot(path=ARTIFACTS / "data_tour_explorer_before.png")
+        snapshot = "el => [el.layout.title.text, String(el.data[0].x[0]), Array.from(el.data[0].y.slice(0, 600))]"
+        before = page.evaluate(snapshot, plot.element_handle())
+        day = int(re.search(r"day (\d+) of", before[0]).group(1))
+        # times arrive as dates (a numeric axis would show 0, 1, 2, ... instead of clock times)
+        ticks = page.locator(f"{EXPLORER} .xaxislayer-above text").all_text_contents()
+        assert ticks and all(re.fullmatch(r"\d\d:\d\d", t) for t in ticks), ticks
+
+        # Day slider: one step right is the next local day.
+        handle = page.locator(f"{EXPLORER} .widget-slider .noUi-handle")
+        handle.focus()
+        handle.press("ArrowRight")
+        expect(title).to_contain_text(f"day {day + 1} of", timeout=20_000)
+        after = page.evaluate(snapshot, plot.element_handle())
+        assert after[0] != before[0] and after[1] != before[1] and after[2] != before[2]
+
+        # Participant dropdown: another person, same day.
+        page.locator(f"{EXPLORER} .widget-dropdown select").select_option("P001")
+        expect(title).to_contain_text("Participant P001", timeout=20_000)
+        expect(title).to_contain_text(f"day {day + 1} of")
+        n_traces = page.evaluate("el => el.data.length", plot.element_handle())
+        assert n_traces >= 3
+        page.wait_for_timeout(300)  # let plotly finish its transition before the picture
+        page.locator(f"{EXPLORER}").screenshot(path=ARTIFACTS / "data_tour_explorer_after.png")
+        page.screenshot(path=ARTIFACTS / "data_tour_page.png")
 
 
 WIDGETS_NOTEBOOK = "imputation_widgets.ipynb"
@@ -216,86 +238,57 @@ MASKS, FORECASTS = ".lsmkit-mask-explorer", ".lsmkit-forecast-explorer"
 
 
 def test_mask_and_forecast_explorers_react(sync_playwright, jupyterlab):
-    import nbformat
     from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    for old in ARTIFACTS.glob("imputation_widgets_*.png"):
-        old.unlink()
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in WIDGET_CELLS])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, jupyterlab["root"] / WIDGETS_NOTEBOOK)
-    url = f"{jupyterlab['base']}/lab/tree/{WIDGETS_NOTEBOOK}?token={jupyterlab['token']}&reset"
     # title, trace names and, per trace, how many values are drawn (NaN is not)
     snapshot = ("el => [el.layout.title.text, el.data.map(t => t.name),"
                 " el.data.map(t => Array.from(t.y).filter(v => v !== null && Number.isFinite(v)).length)]")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        console = []
-        page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
-        try:
-            page.goto(url)
-            page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
-            kernel_idle(page)
+    notebook = write_notebook(jupyterlab, WIDGETS_NOTEBOOK, WIDGET_CELLS)
+    with run_notebook(sync_playwright, jupyterlab, notebook, "imputation_widgets") as page:
+        masks_plot = page.locator(f"{MASKS} .js-plotly-plot")
+        forecasts_plot = page.locator(f"{FORECASTS} .js-plotly-plot")
+        expect(masks_plot).to_have_count(1, timeout=90_000)
+        expect(forecasts_plot).to_have_count(1, timeout=90_000)
+        kernel_idle(page)
+        assert_no_errors(page)
 
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        # MaskExplorer: an hour hidden in every channel, then two random channels, then steps by clicking.
+        title = page.locator(f"{MASKS} .js-plotly-plot .gtitle")
+        expect(title).to_contain_text("1560 of 7800 values hidden", timeout=30_000)
+        expect(page.locator(f"{MASKS} .widget-html")).to_contain_text("lsm-2m")
+        masks_plot.scroll_into_view_if_needed()
+        page.locator(MASKS).screenshot(path=ARTIFACTS / "imputation_widgets_masks_before.png")
+        before = page.evaluate(snapshot, masks_plot.element_handle())
+        assert before[1][:4] == ["observed", "hidden (truth)", "lsm-2m", "linear interpolation"]
+        mask_type = page.locator(f"{MASKS} .widget-dropdown").filter(
+            has=page.locator("label", has_text=re.compile(r"^mask$")))
+        mask_type.locator("select").select_option("sensors")
+        expect(title).to_contain_text("600 of 7800 values hidden", timeout=20_000)
+        after = page.evaluate(snapshot, masks_plot.element_handle())
+        assert after[2] != before[2] and len(after[1]) == 2 * 4  # two hidden channels, four traces each
+        page.locator(f"{MASKS} .widget-select-multiple select").select_option(["steps"])
+        expect(title).to_contain_text("900 of 7800 values hidden", timeout=20_000)
+        expect(page.locator(f"{MASKS} .ytitle").first).to_contain_text("steps")
+        clicked = page.evaluate(snapshot, masks_plot.element_handle())
+        assert clicked[2][2] == 300 and clicked[2][0] == 0  # the model fills all of steps; none of it is visible
+        page.wait_for_timeout(300)  # let plotly finish its transition before the picture
+        page.locator(MASKS).screenshot(path=ARTIFACTS / "imputation_widgets_masks_after.png")
 
-            masks_plot = page.locator(f"{MASKS} .js-plotly-plot")
-            forecasts_plot = page.locator(f"{FORECASTS} .js-plotly-plot")
-            expect(masks_plot).to_have_count(1, timeout=90_000)
-            expect(forecasts_plot).to_have_count(1, timeout=90_000)
-            kernel_idle(page)
-            outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
-            assert not any("Traceback" in text for text in outputs), "a cell raised:\n" + "\n".join(
-                t for t in outputs if "Traceback" in t)
-            assert page.get_by_text("Error displaying widget").count() == 0
-
-            # MaskExplorer: an hour hidden in every channel, then two random channels, then steps by clicking.
-            title = page.locator(f"{MASKS} .js-plotly-plot .gtitle")
-            expect(title).to_contain_text("1560 of 7800 values hidden", timeout=30_000)
-            expect(page.locator(f"{MASKS} .widget-html")).to_contain_text("lsm-2m")
-            masks_plot.scroll_into_view_if_needed()
-            page.locator(MASKS).screenshot(path=ARTIFACTS / "imputation_widgets_masks_before.png")
-            before = page.evaluate(snapshot, masks_plot.element_handle())
-            assert before[1][:4] == ["observed", "hidden (truth)", "lsm-2m", "linear interpolation"]
-            mask_type = page.locator(f"{MASKS} .widget-dropdown").filter(
-                has=page.locator("label", has_text=re.compile(r"^mask$")))
-            mask_type.locator("select").select_option("sensors")
-            expect(title).to_contain_text("600 of 7800 values hidden", timeout=20_000)
-            after = page.evaluate(snapshot, masks_plot.element_handle())
-            assert after[2] != before[2] and len(after[1]) == 2 * 4  # two hidden channels, four traces each
-            page.locator(f"{MASKS} .widget-select-multiple select").select_option(["steps"])
-            expect(title).to_contain_text("900 of 7800 values hidden", timeout=20_000)
-            expect(page.locator(f"{MASKS} .ytitle").first).to_contain_text("steps")
-            clicked = page.evaluate(snapshot, masks_plot.element_handle())
-            assert clicked[2][2] == 300 and clicked[2][0] == 0  # the model fills all of steps; none of it is visible
-            page.wait_for_timeout(300)  # let plotly finish its transition before the picture
-            page.locator(MASKS).screenshot(path=ARTIFACTS / "imputation_widgets_masks_after.png")
-
-            # ForecastExplorer: one step right on the horizon slider forecasts ten minutes more.
-            title = page.locator(f"{FORECASTS} .js-plotly-plot .gtitle")
-            expect(title).to_contain_text("180 of 900 values hidden", timeout=30_000)  # 60 minutes of 3 channels
-            forecasts_plot.scroll_into_view_if_needed()
-            before = page.evaluate(snapshot, forecasts_plot.element_handle())
-            assert before[1][:6] == ["observed", "hidden (truth)", "lsm-2m", "last value", "AR(5)", "seasonal naive"]
-            handle = page.locator(f"{FORECASTS} .widget-slider .noUi-handle")
-            handle.focus()
-            handle.press("ArrowRight")
-            expect(title).to_contain_text("210 of 900 values hidden", timeout=20_000)
-            after = page.evaluate(snapshot, forecasts_plot.element_handle())
-            assert before[2][2:6] == [60] * 4 and after[2][2:6] == [70] * 4  # every method forecasts 70 minutes
-            expect(page.locator(f"{FORECASTS} .widget-html")).to_contain_text("MSE")
-            page.wait_for_timeout(300)
-            page.locator(FORECASTS).screenshot(path=ARTIFACTS / "imputation_widgets_forecasts_after.png")
-        except Exception:
-            page.screenshot(path=ARTIFACTS / "imputation_widgets_failure.png")
-            print("browser console errors:\n" + "\n".join(console[-30:]))
-            print("server log tail:\n" + jupyterlab["log"].read_text()[-3000:])
-            raise
-        finally:
-            browser.close()
+        # ForecastExplorer: one step right on the horizon slider forecasts ten minutes more.
+        title = page.locator(f"{FORECASTS} .js-plotly-plot .gtitle")
+        expect(title).to_contain_text("180 of 900 values hidden", timeout=30_000)  # 60 minutes of 3 channels
+        forecasts_plot.scroll_into_view_if_needed()
+        before = page.evaluate(snapshot, forecasts_plot.element_handle())
+        assert before[1][:6] == ["observed", "hidden (truth)", "lsm-2m", "last value", "AR(5)", "seasonal naive"]
+        handle = page.locator(f"{FORECASTS} .widget-slider .noUi-handle")
+        handle.focus()
+        handle.press("ArrowRight")
+        expect(title).to_contain_text("210 of 900 values hidden", timeout=20_000)
+        after = page.evaluate(snapshot, forecasts_plot.element_handle())
+        assert before[2][2:6] == [60] * 4 and after[2][2:6] == [70] * 4  # every method forecasts 70 minutes
+        expect(page.locator(f"{FORECASTS} .widget-html")).to_contain_text("MSE")
+        page.wait_for_timeout(300)
+        page.locator(FORECASTS).screenshot(path=ARTIFACTS / "imputation_widgets_forecasts_after.png")
 
 
 SCALING_NOTEBOOK = "scaling_explorer.ipynb"
@@ -307,74 +300,45 @@ SCALING = ".lsmkit-scaling-explorer"
 
 
 def test_scaling_explorer_reacts(sync_playwright, jupyterlab):
-    import nbformat
     from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    for old in ARTIFACTS.glob("scaling_explorer_*.png"):
-        old.unlink()
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in SCALING_CELLS])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, jupyterlab["root"] / SCALING_NOTEBOOK)
-    url = f"{jupyterlab['base']}/lab/tree/{SCALING_NOTEBOOK}?token={jupyterlab['token']}&reset"
     # x-axis title, trace names and, per trace, its x values
     snapshot = "el => [el.layout.xaxis.title.text, el.data.map(t => t.name), el.data.map(t => Array.from(t.x))]"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        console = []
-        page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
-        try:
-            page.goto(url)
-            page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
-            kernel_idle(page)
+    notebook = write_notebook(jupyterlab, SCALING_NOTEBOOK, SCALING_CELLS)
+    with run_notebook(sync_playwright, jupyterlab, notebook, "scaling_explorer") as page:
+        plot = page.locator(f"{SCALING} .js-plotly-plot")
+        expect(plot).to_have_count(1, timeout=90_000)
+        kernel_idle(page)
+        assert_no_errors(page)
 
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        # the synthetic sweep on the compute axis: five runs, 17 evaluations, a bootstrapped floor law
+        title = page.locator(f"{SCALING} .js-plotly-plot .gtitle")
+        xtitle = page.locator(f"{SCALING} .js-plotly-plot .xtitle")
+        readout = page.locator(f"{SCALING} .widget-html", has_text="runs in the fit")
+        expect(title).to_contain_text("against training compute", timeout=30_000)
+        expect(xtitle).to_contain_text("training compute (FLOPs)")
+        expect(readout).to_contain_text("5 of 5 runs in the fit")
+        expect(readout).to_contain_text("bootstrap over runs")
+        plot.scroll_into_view_if_needed()
+        page.locator(SCALING).screenshot(path=ARTIFACTS / "scaling_explorer_before.png")
+        before, text_before = page.evaluate(snapshot, plot.element_handle()), readout.inner_text()
+        assert before[1][-2:] == ["in the fit", "held out"] and len(before[2][-2]) == 17
 
-            plot = page.locator(f"{SCALING} .js-plotly-plot")
-            expect(plot).to_have_count(1, timeout=90_000)
-            kernel_idle(page)
-            outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
-            assert not any("Traceback" in text for text in outputs), "a cell raised:\n" + "\n".join(
-                t for t in outputs if "Traceback" in t)
-            assert page.get_by_text("Error displaying widget").count() == 0
+        # Axis toggle: parameters picks one point per model size (four), with other x values and a new fit.
+        page.locator(f"{SCALING} .widget-toggle-buttons button", has_text="parameters").click()
+        expect(xtitle).to_have_text("parameters", timeout=20_000)
+        expect(title).to_contain_text("against parameters")
+        expect(readout).to_contain_text("4 of 4 runs in the fit")
+        after = page.evaluate(snapshot, plot.element_handle())
+        assert len(after[2][-2]) == 4 and set(after[2][-2]).isdisjoint(before[2][-2])
+        assert after[1][1] != before[1][1]  # the fitted law's legend entry
+        assert readout.inner_text() != text_before
 
-            # the synthetic sweep on the compute axis: five runs, 17 evaluations, a bootstrapped floor law
-            title = page.locator(f"{SCALING} .js-plotly-plot .gtitle")
-            xtitle = page.locator(f"{SCALING} .js-plotly-plot .xtitle")
-            readout = page.locator(f"{SCALING} .widget-html", has_text="runs in the fit")
-            expect(title).to_contain_text("against training compute", timeout=30_000)
-            expect(xtitle).to_contain_text("training compute (FLOPs)")
-            expect(readout).to_contain_text("5 of 5 runs in the fit")
-            expect(readout).to_contain_text("bootstrap over runs")
-            plot.scroll_into_view_if_needed()
-            page.locator(SCALING).screenshot(path=ARTIFACTS / "scaling_explorer_before.png")
-            before, text_before = page.evaluate(snapshot, plot.element_handle()), readout.inner_text()
-            assert before[1][-2:] == ["in the fit", "held out"] and len(before[2][-2]) == 17
-
-            # Axis toggle: parameters picks one point per model size (four), with other x values and a new fit.
-            page.locator(f"{SCALING} .widget-toggle-buttons button", has_text="parameters").click()
-            expect(xtitle).to_have_text("parameters", timeout=20_000)
-            expect(title).to_contain_text("against parameters")
-            expect(readout).to_contain_text("4 of 4 runs in the fit")
-            after = page.evaluate(snapshot, plot.element_handle())
-            assert len(after[2][-2]) == 4 and set(after[2][-2]).isdisjoint(before[2][-2])
-            assert after[1][1] != before[1][1]  # the fitted law's legend entry
-            assert readout.inner_text() != text_before
-
-            # Law radio: log-log OLS has no floor and t intervals instead of the bootstrap.
-            page.locator(f"{SCALING} .widget-radio-box label", has_text="log-log OLS").click()
-            expect(readout).to_contain_text("OLS t", timeout=20_000)
-            ols = page.evaluate(snapshot, plot.element_handle())
-            assert "+" in after[1][1] and "+" not in ols[1][1], (after[1][1], ols[1][1])
-            assert ols[2][-2] == after[2][-2]  # same points, another law
-            page.wait_for_timeout(300)  # let plotly finish its transition before the picture
-            page.locator(SCALING).screenshot(path=ARTIFACTS / "scaling_explorer_after.png")
-        except Exception:
-            page.screenshot(path=ARTIFACTS / "scaling_explorer_failure.png")
-            print("browser console errors:\n" + "\n".join(console[-30:]))
-            print("server log tail:\n" + jupyterlab["log"].read_text()[-3000:])
-            raise
-        finally:
-            browser.close()
+        # Law radio: log-log OLS has no floor and t intervals instead of the bootstrap.
+        page.locator(f"{SCALING} .widget-radio-box label", has_text="log-log OLS").click()
+        expect(readout).to_contain_text("OLS t", timeout=20_000)
+        ols = page.evaluate(snapshot, plot.element_handle())
+        assert "+" in after[1][1] and "+" not in ols[1][1], (after[1][1], ols[1][1])
+        assert ols[2][-2] == after[2][-2]  # same points, another law
+        page.wait_for_timeout(300)  # let plotly finish its transition before the picture
+        page.locator(SCALING).screenshot(path=ARTIFACTS / "scaling_explorer_after.png")

@@ -12,7 +12,7 @@ from .samples import list_samples, load_sample
 from .simulator import simulate
 from .evaluation import TASK_SIZES, evaluate
 from . import baselines, labels, masks, metrics, plots, scaling, sweep
-from . import scaling_plots
+from . import probe_plots, scaling_plots
 
 
 def load_pretrained(name: str | None = None, **kwargs):
@@ -58,5 +58,6 @@ __all__ = [
     "plots",
     "scaling",
     "scaling_plots",
+    "probe_plots",
     "sweep",
 ]

@@ -34,6 +34,7 @@ __all__ = [
     "make_windows",
     "make_recordings",
     "to_windows",
+    "cut_windows",
     "validate_windows",
     "validate_recordings",
     "local_time",
@@ -229,6 +230,31 @@ def to_windows(
     p_idx, w_idx = np.nonzero(frac <= max_missing)
     first = offsets[w_idx]
 
+    out = cut_windows(recordings, p_idx, first, minutes)
+    out.attrs.update(window_stride=stride, max_missing=float(max_missing))
+    return out
+
+
+def cut_windows(recordings: xr.Dataset, participant, first, minutes: int) -> xr.Dataset:
+    """Cut a window batch at chosen places: window ``w`` is recording row ``participant[w]``
+    (an integer position) from minute ``first[w]`` on, ``minutes`` long.
+
+    :func:`to_windows` cuts on a regular grid; this is for windows placed by other rules, such as
+    around exercise sessions (:func:`lsmkit.downstream.session_windows`). Variables and labels
+    ride along exactly as in :func:`to_windows`.
+    """
+    validate_recordings(recordings)
+    p_idx = np.asarray(participant, dtype=np.int64).reshape(-1)
+    first = np.asarray(first, dtype=np.int64).reshape(-1)
+    minutes = int(minutes)
+    if p_idx.shape != first.shape:
+        raise ValueError(f"participant and first must have the same length, got {p_idx.size} and {first.size}")
+    if p_idx.size and (p_idx.min() < 0 or p_idx.max() >= recordings.sizes["participant"]):
+        raise ValueError(f"participant positions must lie in [0, {recordings.sizes['participant']}), "
+                         f"got {p_idx.min()}..{p_idx.max()}")
+    if first.size and (first.min() < 0 or first.max() + minutes > recordings.sizes["time"]):
+        raise ValueError(f"windows must lie inside the {recordings.sizes['time']}-minute recordings; got first "
+                         f"minutes {first.min()}..{first.max()} for {minutes}-minute windows")
     per_minute_vars = [v for v in recordings.data_vars if "time" in recordings[v].dims]
     per_participant_vars = [v for v in recordings.data_vars if recordings[v].dims == ("participant",)]
 
@@ -249,7 +275,7 @@ def to_windows(
 
         out = out.assign(window_labels(out["activity"]))
     out = out.transpose("window", "time", "channel", ...)
-    out.attrs = dict(recordings.attrs, window_minutes=int(minutes), window_stride=stride, max_missing=float(max_missing))
+    out.attrs = dict(recordings.attrs, window_minutes=minutes)
     return out
 
 

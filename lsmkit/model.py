@@ -160,13 +160,14 @@ class LSM(nn.Module):
         return sincos_2d(n_tokens // self.n_groups, self.n_groups, width).to(device)  # (N, width)
 
     # ---- encoder ---------------------------------------------------------------------------
-    def forward_encoder(self, values: torch.Tensor, present: torch.Tensor):
+    def forward_encoder(self, values: torch.Tensor, present: torch.Tensor, every_block: bool = False):
         """Encode the tokens that hold at least one present value.
 
         ``values`` and ``present`` are (B, N, P). Tokens with nothing present are dropped, down to
         the largest visible count in the batch (static shapes per batch); the remaining invisible
         ones are hidden from attention by the key mask. Returns the latent (B, 1+K, D) with the
-        class token first, the kept token indices (B, K) and the key mask (B, 1+K).
+        class token first, the kept token indices (B, K) and the key mask (B, 1+K). With
+        ``every_block``, the latent is a list: each block's output, then the final normed one.
         """
         B, N, _ = values.shape
         tokens = self.patch_embed(torch.cat([values * present, present.float()], dim=-1))  # (B, N, D)
@@ -178,9 +179,12 @@ class LSM(nn.Module):
         key_mask = torch.gather(visible, 1, keep)  # (B, K)
         x = torch.cat([self.cls_token.expand(B, -1, -1), tokens], dim=1)  # (B, 1+K, D)
         key_mask = torch.cat([key_mask.new_ones(B, 1), key_mask], dim=1)  # (B, 1+K)
+        outputs = []
         for block in self.blocks:
             x = block(x, key_mask)
-        return self.norm(x), keep, key_mask
+            outputs.append(x)
+        latent = self.norm(x)
+        return (outputs + [latent] if every_block else latent), keep, key_mask
 
     # ---- decoder ---------------------------------------------------------------------------
     def forward_decoder(self, latent: torch.Tensor, keep: torch.Tensor, key_mask: torch.Tensor, n_tokens: int):
@@ -221,19 +225,25 @@ class LSM(nn.Module):
         return loss, self.unpatchify(pred, x.shape[1], x.shape[2])
 
     @torch.no_grad()
-    def embed(self, x: torch.Tensor, hidden: torch.Tensor | None = None):
+    def embed(self, x: torch.Tensor, hidden: torch.Tensor | None = None, every_block: bool = False):
         """Token embeddings (B, N, D) with NaN for tokens that held no present value, and the
-        class token (B, D)."""
+        class token (B, D). With ``every_block``, lists of both: each block's output (before the
+        final norm), then the final embedding."""
         observed = ~torch.isnan(x)
         if hidden is not None:
             observed = observed & ~hidden
         present = self.patchify(observed.float()) > 0
         values = self.patchify(torch.nan_to_num(x))
-        latent, keep, key_mask = self.forward_encoder(values, present)
-        B, N, D = values.shape[0], values.shape[1], latent.shape[-1]
-        tokens = latent.new_full((B, N, D), float("nan"))
-        encoded = torch.where(key_mask[:, 1:, None], latent[:, 1:], float("nan"))
-        return tokens.scatter(1, keep[..., None].expand(-1, -1, D), encoded), latent[:, 0]
+        latents, keep, key_mask = self.forward_encoder(values, present, every_block=True)
+        B, N = values.shape[:2]
+        tokens, classes = [], []
+        for latent in latents if every_block else latents[-1:]:
+            D = latent.shape[-1]
+            full = latent.new_full((B, N, D), float("nan"))
+            encoded = torch.where(key_mask[:, 1:, None], latent[:, 1:], float("nan"))
+            tokens.append(full.scatter(1, keep[..., None].expand(-1, -1, D), encoded))  # (B, K, D) -> (B, N, D)
+            classes.append(latent[:, 0])
+        return (tokens, classes) if every_block else (tokens[0], classes[0])
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

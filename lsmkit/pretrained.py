@@ -214,28 +214,49 @@ class PretrainedLSM:
         return self.impute(windows, masks.extrapolation(windows, minutes))
 
     @torch.inference_mode()
-    def embed(self, windows: xr.Dataset, pool: str = "mean") -> xr.DataArray:
-        """Encoder embeddings: mean over the tokens that hold data (``pool="mean"``, dims
-        ``("window", "feature")``) or one per token (``pool="none"``, dims
-        ``("window", "token", "feature")``, NaN for tokens with no data)."""
-        if pool not in ("mean", "none"):
-            raise ValueError(f"pool must be 'mean' or 'none', got {pool!r}")
+    def embed(self, windows: xr.Dataset, pool: str = "mean", layers: str = "last") -> xr.DataArray:
+        """Encoder embeddings of each window.
+
+        ``pool`` summarises the tokens that hold data: ``"mean"``, ``"max"`` or ``"mean+max"``
+        (both, concatenated) give dims ``("window", "feature")`` (windows with no data at all get
+        the class token); ``"none"`` keeps every token, dims ``("window", "token", "feature")``,
+        NaN for tokens with no data. ``layers="all"`` pools every encoder block's output (before
+        the final norm) and concatenates them, as DINO's linear evaluation does; it is what
+        :class:`lsmkit.probe.LinearProbe` uses, because a short exercise bout in a long window is
+        diluted by a mean over one layer (see ``benchmarks/downstream.py``).
+        """
+        if pool not in ("mean", "max", "mean+max", "none"):
+            raise ValueError(f"pool must be 'mean', 'max', 'mean+max' or 'none', got {pool!r}")
+        if layers not in ("last", "all"):
+            raise ValueError(f"layers must be 'last' or 'all', got {layers!r}")
+        if pool == "none" and layers == "all":
+            raise ValueError("pool='none' keeps the tokens of the last layer only; use layers='last'")
         z = (self._signal(windows) - self.mean) / self.std
         device = next(self.model.parameters()).device
         chunks = []
         for i in range(0, len(z), self.batch_size):
-            tokens, cls = self.model.embed(torch.from_numpy(z[i : i + self.batch_size]).to(device))
-            tokens = tokens.float().cpu().numpy()
-            if pool == "mean":  # over tokens that hold data; the class token for windows with none
-                has = ~np.isnan(tokens[..., 0])  # (B, N)
-                mean = np.nansum(tokens, axis=1) / np.maximum(has.sum(axis=1), 1)[:, None]  # (B, D)
-                chunks.append(np.where(has.any(axis=1)[:, None], mean, cls.float().cpu().numpy()))
-            else:
-                chunks.append(tokens)
+            tokens, cls = self.model.embed(torch.from_numpy(z[i : i + self.batch_size]).to(device), every_block=True)
+            tokens, cls = (tokens[:-1], cls[:-1]) if layers == "all" else (tokens[-1:], cls[-1:])
+            if pool == "none":
+                chunks.append(tokens[0].float().cpu().numpy())
+                continue
+            pooled = []
+            for t, c in zip(tokens, cls):
+                t, c = t.float().cpu().numpy(), c.float().cpu().numpy()
+                has = ~np.isnan(t[..., 0])  # (B, N)
+                stats = []
+                if pool in ("mean", "mean+max"):
+                    stats.append(np.nansum(t, axis=1) / np.maximum(has.sum(axis=1), 1)[:, None])  # (B, D)
+                if pool in ("max", "mean+max"):
+                    stats.append(np.where(has[..., None], t, -np.inf).max(axis=1))  # (B, D)
+                empty = ~has.any(axis=1)[:, None]  # windows with no data: the class token
+                pooled += [np.where(empty, c, v) for v in stats]
+            chunks.append(np.concatenate(pooled, axis=1))
         values = np.concatenate(chunks)
         coords = {"window": windows["window"].values, "participant": ("window", windows["participant"].values)}
-        if pool == "mean":
-            return xr.DataArray(values, dims=("window", "feature"), coords=coords, name="embedding")
+        if pool != "none":
+            return xr.DataArray(values, dims=("window", "feature"), coords=coords, name="embedding",
+                                attrs={"pool": pool, "layers": layers})
         pt, pc = self.model.config.patch
         groups = self.model.n_groups
         token = np.arange(values.shape[1])

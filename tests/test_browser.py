@@ -3,8 +3,8 @@
 Runs every cell through the Run menu, checks that the widgets render (no "Error displaying
 widget", a plotly plot inside the RecordingExplorer) and that moving its controls changes the
 live figure through a kernel round trip. The same JupyterLab then runs small generated notebooks
-showing MaskExplorer, ForecastExplorer and ScalingExplorer, and checks that their controls change
-their figures.
+showing MaskExplorer, ForecastExplorer, ScalingExplorer, EmbeddingExplorer and FewShotExplorer, and
+checks that their controls change their figures.
 Screenshots go to ``test-artifacts/``.
 
 Needs Debian's chromium at /usr/bin/chromium (``tools/install_browser.sh`` installs it) and the
@@ -342,3 +342,76 @@ def test_scaling_explorer_reacts(sync_playwright, jupyterlab):
         assert ols[2][-2] == after[2][-2]  # same points, another law
         page.wait_for_timeout(300)  # let plotly finish its transition before the picture
         page.locator(SCALING).screenshot(path=ARTIFACTS / "scaling_explorer_after.png")
+
+
+PROBE_NOTEBOOK = "probe_explorers.ipynb"
+PROBE_CELLS = [
+    "import pandas as pd\nimport lsmkit\nfrom lsmkit import downstream\n"
+    "from lsmkit.widgets import EmbeddingExplorer, FewShotExplorer\n\n"
+    "windows = downstream.task_windows(lsmkit.load_sample(), 'exercise').isel(window=slice(0, 40))\n"
+    "embeddings = lsmkit.load_pretrained().embed(windows)",
+    "EmbeddingExplorer(windows, embeddings)",
+    "rows = [dict(method=m, shots=k, draw=d, n_train=2, n_test=10, accuracy=s + 0.1,\n"
+    "             macro_f1=s + 0.02 * d + (0.03 * k if k > 0 else 0.3), balanced_accuracy=s)\n"
+    "        for m, s in [('linear probe', 0.6), ('1-D CNN', 0.4)] for k in (1, 5, -1) for d in range(3)]\n"
+    "FewShotExplorer(pd.DataFrame(rows), n_boot=200)",
+]
+EMBEDDINGS, FEW_SHOT = ".lsmkit-embedding-explorer", ".lsmkit-few-shot-explorer"
+
+
+def test_embedding_and_few_shot_explorers_react(sync_playwright, jupyterlab):
+    from playwright.sync_api import expect
+
+    names = "el => el.data.map(t => t.name)"
+    notebook = write_notebook(jupyterlab, PROBE_NOTEBOOK, PROBE_CELLS)
+    with run_notebook(sync_playwright, jupyterlab, notebook, "probe_explorers") as page:
+        plots = page.locator(f"{EMBEDDINGS} .js-plotly-plot")  # the scatter and the selected window
+        few_plot = page.locator(f"{FEW_SHOT} .js-plotly-plot")
+        expect(plots).to_have_count(2, timeout=90_000)
+        expect(few_plot).to_have_count(1, timeout=90_000)
+        kernel_idle(page)
+        assert_no_errors(page)
+
+        # EmbeddingExplorer: coloured by the exercise label; "colour by" participant changes the legend.
+        scatter, window = plots.nth(0), plots.nth(1)
+        expect(scatter.locator(".gtitle")).to_contain_text("coloured by label", timeout=30_000)
+        expect(window.locator(".gtitle")).to_contain_text("Window 0 · participant P000")
+        assert page.evaluate(names, scatter.element_handle()) == ["exercise", "no_exercise", "selected"]
+        expect(scatter.locator(".legendtext")).to_have_text(["exercise", "no_exercise"])
+        scatter.scroll_into_view_if_needed()
+        page.locator(EMBEDDINGS).screenshot(path=ARTIFACTS / "probe_explorers_embeddings_before.png")
+        page.locator(f"{EMBEDDINGS} .widget-dropdown select").select_option("participant")
+        expect(scatter.locator(".legendtext")).to_have_text(["P000", "P001"], timeout=20_000)
+        expect(scatter.locator(".gtitle")).to_contain_text("coloured by participant")
+        assert page.evaluate(names, scatter.element_handle()) == ["P000", "P001", "selected"]
+
+        # Clicking a point of P001 selects its window: the ring moves and the window figure follows.
+        point = scatter.locator(".scatterlayer .trace").nth(1).locator("path.point").first
+        box = point.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        expect(window.locator(".gtitle")).to_contain_text("participant P001", timeout=20_000)
+        page.wait_for_timeout(300)  # let plotly finish its transition before the picture
+        page.locator(EMBEDDINGS).screenshot(path=ARTIFACTS / "probe_explorers_embeddings_after.png")
+
+        # FewShotExplorer: both methods at k = 1, then one method, then k = 5.
+        readout = page.locator(f"{FEW_SHOT} .widget-html", has_text="best first")
+        expect(readout).to_contain_text("macro F1 at k = 1 per class", timeout=30_000)
+        expect(readout).to_contain_text("1-D CNN")
+        few_plot.scroll_into_view_if_needed()
+        page.locator(FEW_SHOT).screenshot(path=ARTIFACTS / "probe_explorers_few_shot_before.png")
+        assert page.evaluate(names, few_plot.element_handle()) == [
+            "linear probe interval", "linear probe", "1-D CNN interval", "1-D CNN"]
+        before = readout.inner_text()
+        expect(few_plot.locator(".xtick text")).to_have_text(["1", "5", "all"])
+        page.locator(f"{FEW_SHOT} .widget-select-multiple select").select_option(["linear probe"])
+        expect(readout).not_to_contain_text("1-D CNN", timeout=20_000)
+        assert page.evaluate(names, few_plot.element_handle()) == ["linear probe interval", "linear probe"]
+        handle = page.locator(f"{FEW_SHOT} .widget-slider .noUi-handle")
+        handle.focus()
+        handle.press("ArrowRight")
+        expect(readout).to_contain_text("k = 5 per class", timeout=20_000)
+        after = readout.inner_text()
+        # the hand-made table's means: 0.6 + 0.03 k + 0.02 for the linear probe, 0.2 less for the CNN
+        assert "0.650" in before and "0.450" in before and "0.770" in after and "0.650" not in after
+        page.wait_for_timeout(300)
+        page.locator(FEW_SHOT).screenshot(path=ARTIFACTS / "probe_explorers_few_shot_after.png")

@@ -47,3 +47,44 @@ def test_error_table_pools_by_count():
     table = error_table({"exact": exact}, windows, mask)
     assert table.loc[("exact", "all"), "mse"] == 0.0
     assert table.loc[("exact", "all"), "n"] == 40
+
+
+# ---- classification scores ---------------------------------------------------------------------
+from lsmkit.metrics import classification_scores, confusion_matrix  # noqa: E402
+
+
+def test_known_confusion_matrix_gives_known_scores():
+    # true 0: 3 right, 1 called "1"; true 1: 1 right, 1 called "0"; class 2 never occurs
+    y_true = [0, 0, 0, 0, 1, 1]
+    y_pred = [0, 0, 0, 1, 1, 0]
+    assert confusion_matrix(y_true, y_pred, 3).tolist() == [[3, 1, 0], [1, 1, 0], [0, 0, 0]]
+    scores = classification_scores(y_true, y_pred, 3)
+    assert scores["accuracy"] == pytest.approx(4 / 6)
+    f1_0, f1_1 = 2 * 3 / (4 + 4), 2 * 1 / (2 + 2)  # 2 TP / (support + predicted)
+    assert scores["macro_f1"] == pytest.approx((f1_0 + f1_1) / 2)  # class 2 is absent: not averaged
+    assert scores["balanced_accuracy"] == pytest.approx((3 / 4 + 1 / 2) / 2)
+
+
+def test_a_class_only_predicted_counts_in_macro_f1_not_in_balanced_accuracy():
+    scores = classification_scores([0, 0, 1, 1], [0, 2, 1, 1], 3)
+    assert scores["macro_f1"] == pytest.approx((2 / 3 + 1.0 + 0.0) / 3)
+    assert scores["balanced_accuracy"] == pytest.approx((0.5 + 1.0) / 2)
+
+
+def test_scores_match_scikit_learn_on_random_labels():
+    from sklearn import metrics as skm
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        y_true, y_pred = rng.integers(0, 5, 50), rng.integers(0, 5, 50)
+        scores = classification_scores(y_true, y_pred, 6)
+        assert scores["accuracy"] == pytest.approx(skm.accuracy_score(y_true, y_pred))
+        assert scores["macro_f1"] == pytest.approx(skm.f1_score(y_true, y_pred, average="macro"))
+        assert scores["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y_true, y_pred))
+
+
+def test_bad_class_indices_are_named():
+    with pytest.raises(ValueError, match=r"class indices must lie in \[0, 2\), got 0..2"):
+        classification_scores([0, 1], [0, 2], 2)
+    with pytest.raises(ValueError, match="same length"):
+        classification_scores([0, 1], [0], 2)

@@ -74,6 +74,24 @@ def test_reconstruct_and_embed_shapes(model, windows):
     assert tokens["token_minute"].values[6] == 10 and tokens["token_channel_group"].values[7] == 1
 
 
+def test_pooling_choices_agree_with_the_tokens(model, windows):
+    tokens = model.embed(windows, pool="none").values  # (W, N, D), NaN where a token held no data
+    np.testing.assert_allclose(model.embed(windows, pool="max").values, np.nanmax(tokens, axis=1), rtol=1e-6)
+    np.testing.assert_allclose(model.embed(windows).values, np.nanmean(tokens, axis=1), rtol=1e-4, atol=1e-6)
+    both = model.embed(windows, pool="mean+max")
+    assert both.shape == (6, 128) and both.attrs == {"pool": "mean+max", "layers": "last"}
+    every = model.embed(windows, pool="mean+max", layers="all")
+    depth = model.model.config.depth
+    assert every.shape == (6, 2 * 64 * depth)
+    # block b's mean and max sit at [2*D*b, 2*D*(b+1)); they pool that block's output, not the final norm's
+    z = torch.from_numpy((model._signal(windows) - model.mean) / model.std)
+    blocks, _ = model.model.embed(z, every_block=True)  # depth block outputs, then the final embedding
+    for b in range(depth):
+        np.testing.assert_allclose(every.values[:, 128 * b : 128 * b + 64], np.nanmean(blocks[b].numpy(), axis=1),
+                                   rtol=1e-4, atol=1e-5)
+    assert not np.allclose(every.values[:, -128:-64], model.embed(windows).values, atol=1e-3)
+
+
 def test_subset_of_channels_works(model, windows):
     subset = windows.sel(channel=["heart_rate", "steps", "skin_temperature"])
     out = model.impute(subset, masks.extrapolation(subset, 60))
@@ -92,7 +110,11 @@ def test_clear_errors(model, windows):
     with pytest.raises(TypeError, match="boolean xarray.DataArray"):
         model.impute(windows, np.zeros((6, 300, 26), dtype=bool))
     with pytest.raises(ValueError, match="pool must be"):
-        model.embed(windows, pool="max")
+        model.embed(windows, pool="median")
+    with pytest.raises(ValueError, match="layers must be 'last' or 'all'"):
+        model.embed(windows, layers="first")
+    with pytest.raises(ValueError, match="pool='none' keeps the tokens of the last layer only"):
+        model.embed(windows, pool="none", layers="all")
     with pytest.raises(ValueError, match="unknown pretrained model 'nope'"):
         pretrained.load_pretrained("nope")
 

@@ -435,3 +435,223 @@ def test_updates_are_quick(masker, forecaster):
     times = [masker.set(window=w, task=t) for w, t in zip((1, 2, 3, 4), ("random", "sensors", "interpolation", "random"))]
     times += [forecaster.set(window=w, horizon=h) for w, h in zip((1, 2, 3, 4), (10, 30, 90, 120))]
     assert np.median(times) < 0.5
+
+
+# ---- EmbeddingExplorer ------------------------------------------------------------------------------
+import importlib.util  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from lsmkit import downstream  # noqa: E402
+from lsmkit.probe import project, summarise  # noqa: E402
+from lsmkit.widgets import EmbeddingExplorer, FewShotExplorer  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def labelled():
+    """The bundled windows (8 participants) with the exercise task's categorical label, and random embeddings."""
+    windows = downstream.task_windows(lsmkit.load_sample(), "exercise")
+    return windows, np.random.default_rng(0).normal(size=(windows.sizes["window"], 16))
+
+
+@pytest.fixture
+def embedder(labelled):
+    return EmbeddingExplorer(*labelled)
+
+
+def scatter_names(figure):
+    return [t.name for t in figure.data]
+
+
+def test_embedding_explorer_starts_coloured_by_label(embedder, labelled):
+    windows, embeddings = labelled
+    assert "lsmkit-embedding-explorer" in embedder._dom_classes
+    assert embedder.children[1:] == (embedder.figure, embedder.window_figure)
+    assert embedder.color.value == "label" and embedder.color.options[-1] == "participant"
+    assert {"exercise", "sex", "age", "label"} <= set(embedder.color.options)
+    assert "signal" not in embedder.color.options and "activity" not in embedder.color.options  # not per-window
+    np.testing.assert_allclose(embedder.points, project(embeddings, "pca"))
+    assert scatter_names(embedder.figure) == ["exercise", "no_exercise", "selected"]
+    names = lsmkit.decode_labels(windows["label"]).values
+    for trace in embedder.figure.data[:2]:
+        positions = np.asarray(trace.customdata)
+        assert len(trace.x) == (names == trace.name).sum() and (names[positions] == trace.name).all()
+        np.testing.assert_allclose(np.c_[trace.x, trace.y], embedder.points[positions])
+    assert len(embedder.figure.data[0].x) == 18 and len(embedder.figure.data[1].x) == 205
+    assert embedder.selected == 0
+    assert embedder.window_figure.layout.title.text.startswith("Window 0 · participant P000")
+
+
+def test_colour_by_changes_the_traces(embedder, labelled):
+    windows, _ = labelled
+    figure = embedder.figure
+    embedder.color.value = "participant"
+    assert embedder.figure is figure
+    assert scatter_names(figure) == [f"P00{i}" for i in range(8)] + ["selected"]
+    counts = pd.Series(windows["participant"].values).value_counts().sort_index()
+    assert [len(t.x) for t in figure.data[:-1]] == counts.tolist()
+    embedder.color.value = "sex"  # a categorical label: drawn by name
+    assert set(scatter_names(figure)) <= {"female", "male", "selected"} and len(figure.data) >= 2
+    embedder.color.value = "exercise"
+    assert scatter_names(figure) == ["False", "True", "selected"]
+    assert "coloured by exercise" in figure.layout.title.text
+    embedder.select(3)
+    embedder.color.value = "age"  # eight participants, eight ages: still categories; the ring stays
+    assert len(figure.data) == 9 and list(figure.data[-1].customdata) == [3]
+
+
+def test_select_moves_the_ring_and_draws_the_window(embedder, labelled):
+    windows, _ = labelled
+    embedder.select(57)
+    ring = embedder.figure.data[-1]
+    assert ring.name == "selected" and (ring.x[0], ring.y[0]) == tuple(embedder.points[57])
+    assert embedder.selected == 57 and list(ring.customdata) == [57]
+    title = embedder.window_figure.layout.title.text
+    assert title.startswith(f"Window 57 · participant {windows['participant'].values[57]}")
+    (heart,) = [t for t in embedder.window_figure.data if t.yaxis == "y"]
+    np.testing.assert_array_equal(np.asarray(heart.y, dtype=float),
+                                  windows["signal"].isel(window=57).sel(channel="heart_rate").values)
+    with pytest.raises(ValueError, match="window 223 is out of range: the batch has 223 windows"):
+        embedder.select(223)
+
+
+def test_clicking_a_point_selects_its_window(embedder):
+    exercise = embedder.figure.data[0]
+    target = int(exercise.customdata[4])
+    click(embedder.figure, "exercise", 4)
+    assert embedder.selected == target
+    assert embedder.window_figure.layout.title.text.startswith(f"Window {target} ·")
+    assert tuple(embedder.figure.data[-1].x) == (embedder.points[target, 0],)
+    embedder.color.value = "participant"  # the redrawn traces are clickable too
+    target = int(embedder.figure.data[2].customdata[0])
+    click(embedder.figure, "P002", 0)
+    assert embedder.selected == target and f"Window {target} ·" in embedder.window_figure.layout.title.text
+
+
+@pytest.mark.skipif(importlib.util.find_spec("umap") is not None, reason="umap-learn is installed")
+def test_umap_without_umap_learn_stays_on_pca_and_says_why(embedder):
+    names = scatter_names(embedder.figure)
+    embedder.projection.value = "umap"
+    assert embedder.projection.value == "pca" and "pip install umap-learn" in embedder.message.value
+    assert scatter_names(embedder.figure) == names
+    assert "umap-learn" in embedder.projection.tooltips[1]
+    embedder.color.value = "participant"
+    assert embedder.message.value == ""
+
+
+def test_embedding_explorer_inputs(labelled):
+    windows, embeddings = labelled
+    small = windows.isel(window=slice(0, 30))
+    array = xr.DataArray(embeddings[:30].T, dims=("feature", "window"))  # any dim order
+    explorer = EmbeddingExplorer(small.drop_vars("label"), array, color="label", channels=["steps"])
+    assert explorer.color.value == "participant" and scatter_names(explorer.figure) == ["P000", "P001", "selected"]
+    np.testing.assert_allclose(explorer.embeddings, embeddings[:30])
+    assert row_channels(explorer.window_figure) == ["steps"]
+    with pytest.raises(ValueError, match=r"embeddings must have shape \(W, D\) with W = 30 windows, got \(29, 16\)"):
+        EmbeddingExplorer(small, embeddings[:29])
+    with pytest.raises(ValueError, match="cannot colour by 'colour'; per-window variables: sex, age"):
+        EmbeddingExplorer(small, embeddings[:30], color="colour")
+    with pytest.raises(ValueError, match="unknown projection 'tsne'; expected one of pca, umap"):
+        EmbeddingExplorer(small, embeddings[:30], projection="tsne")
+
+
+def test_embedding_explorer_embeds_with_the_model(labelled, model):
+    few = labelled[0].isel(window=slice(10, 18))
+    explorer = EmbeddingExplorer(few, model=model)
+    np.testing.assert_allclose(explorer.embeddings, model.embed(few).values, rtol=1e-6)
+    assert explorer.points.shape == (8, 2)
+
+
+# ---- FewShotExplorer ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def few_shot_table():
+    """few_shot's per-draw table by hand: three methods, k in 1, 5, all, four draws."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for method, skill in [("linear probe", 0.7), ("1-D CNN", 0.5), ("scratch encoder", 0.4)]:
+        for k in (1, 5, -1):
+            for draw in range(4):
+                base = skill + (0.2 if k == -1 else 0.02 * k) + rng.normal(0, 0.03)
+                rows.append(dict(method=method, shots=k, draw=draw, n_train=2 * k if k > 0 else 100, n_test=50,
+                                 accuracy=base + 0.1, macro_f1=base, balanced_accuracy=base + 0.05))
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def few(few_shot_table):
+    return FewShotExplorer(few_shot_table, n_boot=200)
+
+
+def expected_at(table, metric, k, n_boot=200):
+    summary = summarise(table[["method", "shots", "draw", metric]], n_boot=n_boot, rng=0)
+    return summary[summary["shots"] == k].sort_values("mean", ascending=False).reset_index(drop=True)
+
+
+def test_few_shot_explorer_starts_with_every_method_at_the_smallest_k(few, few_shot_table):
+    assert "lsmkit-few-shot-explorer" in few._dom_classes and few.children[-1] is few.figure
+    assert few.methods.value == ("linear probe", "1-D CNN", "scratch encoder")
+    assert few.k.options == (("1", 1), ("5", 5), ("all", -1)) and few.k.value == 1
+    assert [t.name for t in few.figure.data][1::2] == ["linear probe", "1-D CNN", "scratch encoder"]
+    assert few.figure.layout.yaxis.title.text == "macro F1"
+    assert few.figure.layout.shapes[0].x0 == 1
+    expected = expected_at(few_shot_table, "macro_f1", 1)
+    assert list(few.at_k["method"]) == list(expected["method"]) == ["linear probe", "1-D CNN", "scratch encoder"]
+    np.testing.assert_allclose(few.at_k[["mean", "low", "high"]], expected[["mean", "low", "high"]])
+    for row in expected.itertuples():
+        assert f"<b>{row.mean:.3f}</b></td><td>[{row.low:.3f}, {row.high:.3f}]" in few.readout.value
+
+
+def test_deselecting_a_method_removes_its_traces(few):
+    few.methods.value = ("linear probe", "scratch encoder")
+    names = [t.name for t in few.figure.data]
+    assert names == ["linear probe interval", "linear probe", "scratch encoder interval", "scratch encoder"]
+    assert "1-D CNN" not in few.readout.value and list(few.at_k["method"]) == ["linear probe", "scratch encoder"]
+    figure = few.figure
+    few.methods.value = ()
+    assert "select at least one method" in few.message.value and len(figure.data) == 4
+    few.methods.value = ("1-D CNN",)
+    assert few.message.value == "" and [t.name for t in figure.data] == ["1-D CNN interval", "1-D CNN"]
+
+
+def test_changing_k_reads_out_summarise_at_that_k(few, few_shot_table):
+    before = few.readout.value
+    few.k.value = 5
+    expected = expected_at(few_shot_table, "macro_f1", 5)
+    np.testing.assert_allclose(few.at_k[["mean", "low", "high"]], expected[["mean", "low", "high"]])
+    assert few.readout.value != before and "k = 5 per class" in few.readout.value
+    for row in expected.itertuples():
+        assert f"<b>{row.mean:.3f}</b></td><td>[{row.low:.3f}, {row.high:.3f}]" in few.readout.value
+    assert few.figure.layout.shapes[0].x0 == 5
+    few.k.value = -1
+    assert few.figure.layout.shapes[0].x0 == 50 and "all labelled windows" in few.readout.value
+    np.testing.assert_allclose(few.at_k["mean"], expected_at(few_shot_table, "macro_f1", -1)["mean"])
+
+
+def test_metric_change_changes_the_axis_and_summarises_once(few, few_shot_table, monkeypatch):
+    import lsmkit.probe
+
+    calls = []
+    monkeypatch.setattr(lsmkit.probe, "summarise", lambda table, **kw: calls.append(list(table.columns)) or
+                        summarise(table, **kw))
+    few.metric.value = "accuracy"
+    assert few.figure.layout.yaxis.title.text == "accuracy" and "accuracy at k = 1" in few.readout.value
+    np.testing.assert_allclose(few.at_k["mean"], expected_at(few_shot_table, "accuracy", 1)["mean"])
+    few.methods.value = ("1-D CNN",)  # toggling methods and k reuses the summary
+    few.k.value = 5
+    few.metric.value = "macro_f1"  # cached since the start
+    few.metric.value = "accuracy"
+    assert calls == [["method", "shots", "draw", "accuracy"]]
+    few.metric.value = "balanced_accuracy"
+    assert few.figure.layout.yaxis.title.text == "balanced accuracy" and len(calls) == 2
+
+
+def test_few_shot_explorer_refuses_bad_tables(few_shot_table):
+    with pytest.raises(ValueError, match="expected lsmkit.probe.few_shot's table"):
+        FewShotExplorer(few_shot_table.drop(columns=["draw"]))
+    with pytest.raises(ValueError, match="unknown metric 'f1'; this table has accuracy, macro_f1"):
+        FewShotExplorer(few_shot_table, metric="f1")
+    two_tasks = pd.concat([few_shot_table.assign(task="activity"), few_shot_table.assign(task="exercise")])
+    with pytest.raises(ValueError, match=r"several tasks \(activity, exercise\); pick one"):
+        FewShotExplorer(two_tasks)
+    one = FewShotExplorer(two_tasks[two_tasks["task"] == "activity"])
+    assert len(one.at_k) == few_shot_table["method"].nunique()

@@ -1,0 +1,208 @@
+"""Labelled window batches for downstream tasks: exercise detection, activity recognition, age.
+
+The paper's discriminative tasks use 300-minute windows around logged events. Here:
+
+======================  ===================================================================
+``session_windows``     one window around every exercise session (its position in the
+                        window drawn at random) plus windows without exercise as negatives
+``task_windows``        the windows and a categorical ``label`` for one named task
+                        (:data:`TASKS`): ``"exercise"``, ``"activity"`` or ``"age"``
+``evaluation_cohort``   simulated participants that no pretraining run has seen
+``labelled_windows``    your own labels: windows cut at (participant, start) rows of a table
+======================  ===================================================================
+
+Class balance follows the simulator, which follows the paper: walking is about half of the
+sessions, swimming about one in twenty-five.
+
+Participants for evaluation must not be those the encoder was pretrained on. Pretraining
+(:mod:`lsmkit.train`) simulates chunk ``k`` of a run with seed ``s`` from
+``SeedSequence([s, 1, k])`` and its validation set from ``SeedSequence([s, 9])``;
+:func:`evaluation_cohort` draws from ``SeedSequence([seed, EVALUATION_STREAM, k])`` and names
+its participants ``E000``, ``E001``, ... so they can never coincide with a pretraining
+participant, whatever either seed is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .data import categorical, cut_windows, validate_recordings, validate_windows
+from .labels import AGE_BINS, EXERCISES, age_bin
+from .simulator import simulate
+
+__all__ = ["TASKS", "EVALUATION_STREAM", "evaluation_cohort", "sessions", "session_windows", "task_windows",
+           "labelled_windows"]
+
+#: Downstream tasks by name, with their class names.
+TASKS: dict[str, tuple[str, ...]] = {
+    "exercise": ("no_exercise", "exercise"),
+    "activity": EXERCISES,
+    "age": tuple(name for name, _, _ in AGE_BINS),
+}
+#: The second word of every evaluation cohort's seed; pretraining uses 1 (chunks) and 9 (validation).
+EVALUATION_STREAM = 20
+
+
+def evaluation_cohort(n_participants: int = 64, days: int = 14, seed: int = 0, *, chunk: int = 16) -> xr.Dataset:
+    """Simulated recordings of participants kept out of every pretraining run.
+
+    Simulated ``chunk`` participants at a time (chunk ``k`` from ``SeedSequence([seed,
+    EVALUATION_STREAM, k])``), so a cohort's first participants do not depend on its size beyond
+    their chunk. Participants are named ``E000``, ``E001``, ...
+    """
+    if int(n_participants) != n_participants or n_participants < 1:
+        raise ValueError(f"n_participants must be a positive integer, got {n_participants!r}")
+    if int(chunk) != chunk or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    parts = []
+    for k, first in enumerate(range(0, int(n_participants), int(chunk))):
+        size = min(int(chunk), int(n_participants) - first)
+        parts.append(simulate(size, days, seed=np.random.SeedSequence([seed, EVALUATION_STREAM, k])))
+    cohort = xr.concat(parts, dim="participant") if len(parts) > 1 else parts[0]
+    return cohort.assign_coords(participant=[f"E{i:03d}" for i in range(cohort.sizes["participant"])])
+
+
+def sessions(recordings: xr.Dataset) -> pd.DataFrame:
+    """Exercise sessions: runs of one exercise class in the per-minute ``activity`` label.
+
+    Returns one row per session with ``participant`` (integer position), ``first`` and ``end``
+    (minutes, end exclusive) and ``activity`` (code, 1-8).
+    """
+    validate_recordings(recordings)
+    if "activity" not in recordings:
+        raise ValueError("recordings have no per-minute 'activity' label; variables: "
+                         f"{sorted(recordings.data_vars)}")
+    activity = np.asarray(recordings["activity"].transpose("participant", "time").values, dtype=np.int64)
+    rows = []
+    for p, codes in enumerate(activity):
+        edges = np.flatnonzero(np.diff(codes)) + 1
+        first, end = np.r_[0, edges], np.r_[edges, len(codes)]
+        keep = codes[first] > 0
+        rows.append(pd.DataFrame({"participant": p, "first": first[keep], "end": end[keep],
+                                  "activity": codes[first[keep]]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _missing_minutes(recordings: xr.Dataset) -> np.ndarray:
+    """Cumulative missing values per participant, (P, T+1), over the channels the recordings carry,
+    normalised so that ``cum[p, b] - cum[p, a]`` is the missing fraction of minutes ``[a, b)``
+    times ``b - a``."""
+    present = recordings["signal"].notnull().any(("participant", "time")).values
+    per_minute = recordings["signal"].isel(channel=np.flatnonzero(present)).isnull().sum("channel")
+    per_minute = per_minute.transpose("participant", "time").values / present.sum()  # (P, T)
+    return np.concatenate([np.zeros((len(per_minute), 1)), np.cumsum(per_minute, axis=1)], axis=1)
+
+
+def session_windows(recordings: xr.Dataset, minutes: int = 300, *, negatives: float = 1.0,
+                    max_missing: float = 0.5, rng=None) -> xr.Dataset:
+    """Windows around exercise sessions, and windows without exercise as negatives.
+
+    Each session that fits in a window gets one ``minutes``-long window that contains it whole,
+    its offset in the window drawn uniformly. ``negatives`` times as many windows without a single
+    exercise minute are drawn per participant (at random 10-minute-aligned starts). Windows whose
+    missing fraction exceeds ``max_missing`` are dropped. The per-window labels ``exercise`` and
+    ``dominant_activity`` and per-participant ones such as ``age`` come along (see
+    :func:`lsmkit.to_windows`); the result is ordered by participant and start.
+    """
+    validate_recordings(recordings)
+    if not 0.0 <= max_missing <= 1.0:
+        raise ValueError(f"max_missing must be a fraction in [0, 1], got {max_missing!r}")
+    if negatives < 0:
+        raise ValueError(f"negatives must be a non-negative ratio, got {negatives!r}")
+    n_time = recordings.sizes["time"]
+    if int(minutes) != minutes or not 1 <= minutes <= n_time:
+        raise ValueError(f"minutes must be an integer in [1, {n_time}] (the recording length), got {minutes!r}")
+    minutes, rng = int(minutes), np.random.default_rng(rng)
+    table = sessions(recordings)
+    table = table[table["end"] - table["first"] <= minutes]
+    lo = np.maximum(table["end"].to_numpy() - minutes, 0)
+    hi = np.minimum(table["first"].to_numpy(), n_time - minutes)
+    p_pos = table["participant"].to_numpy()
+    first_pos = lo + np.floor(rng.random(len(table)) * (hi - lo + 1)).astype(np.int64)
+
+    activity = np.asarray(recordings["activity"].transpose("participant", "time").values) > 0  # (P, T)
+    cum = np.concatenate([np.zeros((len(activity), 1)), np.cumsum(activity, axis=1)], axis=1)
+    starts = np.arange(0, n_time - minutes + 1, 10)
+    missing = _missing_minutes(recordings)
+    p_neg, first_neg = [], []
+    for p in range(recordings.sizes["participant"]):
+        quiet = starts[(cum[p, starts + minutes] - cum[p, starts]) == 0]
+        quiet = quiet[(missing[p, quiet + minutes] - missing[p, quiet]) / minutes <= max_missing]
+        n = min(len(quiet), int(round(negatives * np.sum(p_pos == p))))
+        p_neg.append(np.full(n, p))
+        first_neg.append(np.sort(rng.choice(quiet, size=n, replace=False)))
+
+    p_idx = np.concatenate([p_pos, *p_neg]).astype(np.int64)
+    first = np.concatenate([first_pos, *first_neg]).astype(np.int64)
+    keep = (missing[p_idx, first + minutes] - missing[p_idx, first]) / minutes <= max_missing
+    order = np.lexsort((first[keep], p_idx[keep]))
+    out = cut_windows(recordings, p_idx[keep][order], first[keep][order], minutes)
+    out.attrs.update(window_placement="around exercise sessions", negatives=float(negatives),
+                     max_missing=float(max_missing))
+    return out
+
+
+def task_windows(windows: xr.Dataset, task: str) -> xr.Dataset:
+    """The windows of one downstream task with its categorical ``label`` (names in :data:`TASKS`).
+
+    ``"exercise"``: every window, labelled by the ``exercise`` flag. ``"activity"``: exercise
+    windows only, labelled by their dominant class (8 classes). ``"age"``: every window, labelled
+    by its participant's age bin (needs an ``age`` variable).
+    """
+    validate_windows(windows)
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
+    needs = {"exercise": "exercise", "activity": "dominant_activity", "age": "age"}[task]
+    if needs not in windows:
+        raise ValueError(f"task {task!r} needs a per-window {needs!r} variable; variables: "
+                         f"{sorted(windows.data_vars)}")
+    if task == "exercise":
+        codes = windows["exercise"].values.astype(np.int8)
+    elif task == "activity":
+        windows = windows.isel(window=np.flatnonzero(windows["dominant_activity"].values > 0))
+        codes = windows["dominant_activity"].values.astype(np.int8) - 1
+    else:
+        codes = age_bin(windows["age"].values)
+    values, attrs = categorical(codes, TASKS[task], long_name=f"{task} class")
+    return windows.assign(label=("window", values, attrs))
+
+
+def labelled_windows(recordings: xr.Dataset, labels: pd.DataFrame | str, minutes: int = 300, *,
+                     align: str = "start") -> xr.Dataset:
+    """Windows cut at your own labelled events: ``labels`` has columns ``participant``, ``start``
+    (a time, UTC unless it carries a zone) and ``label`` (any values), as a DataFrame or CSV path.
+
+    ``align="start"`` starts each window at its event, ``"center"`` centres it there. The windows
+    carry a categorical ``label`` (categories in sorted order) ready for :func:`lsmkit.probe.evaluate`.
+    Rows whose participant is unknown or whose window would leave the recording raise an error that
+    lists them.
+    """
+    validate_recordings(recordings)
+    if isinstance(labels, (str, bytes)) or hasattr(labels, "__fspath__"):
+        labels = pd.read_csv(labels)
+    missing = {"participant", "start", "label"} - set(labels.columns)
+    if missing:
+        raise ValueError(f"labels need columns participant, start and label; missing {sorted(missing)}")
+    if align not in ("start", "center"):
+        raise ValueError(f"align must be 'start' or 'center', got {align!r}")
+    known = {str(p): i for i, p in enumerate(recordings["participant"].values)}
+    unknown = sorted(set(labels["participant"].astype(str)) - set(known))
+    if unknown:
+        raise ValueError(f"labels name participants not in the recordings: {unknown[:5]}")
+    p_idx = labels["participant"].astype(str).map(known).to_numpy()
+    when = pd.to_datetime(labels["start"], utc=True).dt.tz_localize(None).to_numpy()
+    first = ((when - recordings["start"].values[p_idx]) // np.timedelta64(1, "m")).astype(np.int64)
+    first = first - (minutes // 2 if align == "center" else 0)
+    outside = (first < 0) | (first + minutes > recordings.sizes["time"])
+    if outside.any():
+        raise ValueError(f"{outside.sum()} labelled windows leave the recordings, e.g. rows "
+                         f"{np.flatnonzero(outside)[:5].tolist()}")
+    out = cut_windows(recordings, p_idx, first, minutes)
+    categories = sorted(labels["label"].astype(str).unique())
+    codes = pd.Categorical(labels["label"].astype(str), categories=categories).codes
+    # flag_meanings are space-separated, so names with spaces get underscores
+    values, attrs = categorical(codes, [c.replace(" ", "_") for c in categories], long_name="your label")
+    return out.assign(label=("window", values, attrs))
+

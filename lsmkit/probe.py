@@ -1,0 +1,497 @@
+"""Downstream probes: what do pretrained embeddings buy when labels are few?
+
+The paper's second claim is that pretraining makes downstream tasks sample-efficient. Every
+method here has the same three steps, so one call can compare them fairly:
+
+``X = method.features(windows)``   computed once per dataset (frozen embeddings, or the z-scored
+                                   signal for the methods that train their own network)
+``method.fit(X[train], y[train], n_classes, rng)``
+``method.predict(X[test])``        class indices
+
+=========================================  =====================================================
+``LinearProbe(model)``                     standardised logistic regression on mean-pooled frozen
+                                           embeddings (the paper's linear probe)
+``ConvProbe(model)``                       a small temporal convolution over frozen token
+                                           embeddings
+``FineTune(model)``                        the pretrained encoder and a linear head, all trained
+``FineTune(model, pretrained=False)``      the same architecture from random initialisation:
+                                           the supervised baseline the paper compares with
+``CNN()``                                  a small 1-D CNN over the minutes, from scratch
+=========================================  =====================================================
+
+:func:`evaluate` fits methods on a participant-disjoint split and returns accuracy, macro F1 and
+balanced accuracy with bootstrap intervals over test windows. :func:`few_shot` repeats that with
+``k`` labelled windows per class (each draw a new participant split and a new sample of ``k``),
+and :func:`summarise` turns its draws into means with bootstrap intervals over draws.
+Every network trains with class-balanced cross-entropy for a fixed number of steps, whatever
+``k`` is, so the budget is the same for every point of a curve.
+
+Shapes: ``W`` windows, ``T`` minutes, ``C`` channels, ``N`` tokens, ``Nt`` token rows in time,
+``G`` channel groups, ``D`` width, ``K`` classes.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+from torch import nn
+
+from .channels import CHANNEL_NAMES, get_channel
+from .data import validate_windows
+from .metrics import CLASSIFICATION_METRICS, classification_scores
+
+__all__ = ["LinearProbe", "ConvProbe", "FineTune", "CNN", "default_methods", "labels", "split_participants",
+           "sample_shots", "evaluate", "few_shot", "summarise", "project"]
+
+SHOTS: tuple = (1, 2, 5, 10, 20, 50, None)  # None: every labelled training window
+
+
+# ---- labels and splits -------------------------------------------------------------------------
+def labels(windows: xr.Dataset, label: str = "label") -> tuple[np.ndarray, tuple[str, ...]]:
+    """Class indices ``(W,)`` and class names of a per-window label variable.
+
+    CF categorical labels (``flag_meanings``, as :func:`lsmkit.downstream.task_windows` makes)
+    keep their category order; booleans become ``("False", "True")``; anything else is sorted.
+    """
+    validate_windows(windows)
+    if label not in windows:
+        raise ValueError(f"windows have no {label!r} variable; variables: {sorted(windows.data_vars)}")
+    var = windows[label]
+    if var.dims != ("window",):
+        raise ValueError(f"{label!r} must be a per-window label with dims ('window',), got {var.dims}")
+    values = var.values
+    if "flag_meanings" in var.attrs:
+        names = tuple(var.attrs["flag_meanings"].split())
+        codes = list(np.asarray(var.attrs.get("flag_values", np.arange(len(names)))).tolist())
+        lookup = {c: i for i, c in enumerate(codes)}
+        unknown = set(np.unique(values).tolist()) - set(lookup)
+        if unknown:
+            raise ValueError(f"{label!r} holds codes {sorted(unknown)} outside its flag_values {codes}")
+        return np.array([lookup[v] for v in values.tolist()], dtype=np.int64), names
+    if values.dtype == bool:
+        return values.astype(np.int64), ("False", "True")
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        raise ValueError(f"{label!r} has missing values; drop those windows first")
+    names, y = np.unique(values.astype(str) if values.dtype.kind == "O" else values, return_inverse=True)
+    return y.astype(np.int64), tuple(str(n) for n in names)
+
+
+def split_participants(windows: xr.Dataset, y=None, *, test_fraction: float = 0.3, rng=None,
+                       tries: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Window indices ``(train, test)`` with no participant on both sides.
+
+    Participants are shuffled and moved to the test side until it holds ``test_fraction`` of the
+    windows. With labels ``y``, the split is redrawn (up to ``tries`` times) until every class
+    with windows from at least two participants appears on both sides.
+    """
+    validate_windows(windows)
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction!r}")
+    rng = np.random.default_rng(rng)
+    people = np.asarray(windows["participant"].values).astype(str)
+    unique, which = np.unique(people, return_inverse=True)
+    if len(unique) < 2:
+        raise ValueError(f"a participant-disjoint split needs at least 2 participants, got {len(unique)}")
+    need = set()
+    if y is not None:
+        y = np.asarray(y)
+        need = {c for c in np.unique(y) if len(np.unique(which[y == c])) >= 2}
+    counts = np.bincount(which)
+    for _ in range(tries):
+        order = rng.permutation(len(unique))
+        cum = np.cumsum(counts[order])
+        n_test = int(np.clip(np.searchsorted(cum, test_fraction * len(people)) + 1, 1, len(unique) - 1))
+        is_test = np.isin(which, order[:n_test])
+        train, test = np.flatnonzero(~is_test), np.flatnonzero(is_test)
+        if y is None or (need <= set(y[train]) and need <= set(y[test])):
+            return train, test
+    raise ValueError(f"no participant split in {tries} tries puts every class on both sides; "
+                     "use more participants or fewer classes")
+
+
+def sample_shots(y, k: int | None, rng=None) -> np.ndarray:
+    """Positions of at most ``k`` items of each class in ``y`` (all of them for ``k=None``)."""
+    y = np.asarray(y)
+    if k is None:
+        return np.arange(len(y))
+    if int(k) != k or k < 1:
+        raise ValueError(f"shots must be a positive integer or None (all), got {k!r}")
+    rng = np.random.default_rng(rng)
+    picked = [rng.permutation(np.flatnonzero(y == c))[: int(k)] for c in np.unique(y)]
+    return np.sort(np.concatenate(picked))
+
+
+# ---- shared network training -------------------------------------------------------------------
+def _zscore(windows: xr.Dataset, mean=None, std=None) -> np.ndarray:
+    """Canonical-order (W, T, 26) z-scored float32 with NaN where missing (registry statistics
+    unless ``mean``/``std`` are given)."""
+    validate_windows(windows)
+    signal = windows["signal"].reindex(channel=list(CHANNEL_NAMES)).values.astype(np.float32)
+    if mean is None:
+        mean = np.array([get_channel(c).mean for c in CHANNEL_NAMES], dtype=np.float32)
+        std = np.array([get_channel(c).std for c in CHANNEL_NAMES], dtype=np.float32)
+    return (signal - mean) / std
+
+
+def _seed(rng) -> int:
+    return int(np.random.default_rng(rng).integers(2**31))
+
+
+class _Network:
+    """Fit/predict for methods that train a torch network on features: fixed steps of AdamW on
+    class-balanced cross-entropy. Subclasses provide ``build(X, n_classes)`` and ``param_groups``."""
+
+    steps: int
+    batch_size: int
+    lr: float
+    weight_decay: float = 1e-4
+
+    def param_groups(self, net: nn.Module) -> list[dict]:
+        return [{"params": net.parameters(), "lr": self.lr}]
+
+    def fit(self, X: np.ndarray, y: np.ndarray, n_classes: int, rng=None):
+        seed = _seed(rng)
+        y = np.asarray(y, dtype=np.int64)
+        with torch.random.fork_rng(devices=[]):  # seeded initialisation without touching global state
+            torch.manual_seed(seed)
+            self.net_ = self.build(X, n_classes)
+        counts = np.bincount(y, minlength=n_classes).astype(np.float32)
+        weight = torch.from_numpy(np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0))
+        loss_fn = nn.CrossEntropyLoss(weight=weight.float())
+        opt = torch.optim.AdamW(self.param_groups(self.net_), weight_decay=self.weight_decay)
+        order = np.random.default_rng(seed)
+        self.net_.train()
+        for _ in range(self.steps):
+            idx = order.choice(len(y), size=min(self.batch_size, len(y)), replace=False)
+            logits = self.net_(torch.from_numpy(X[idx]))
+            loss = loss_fn(logits, torch.from_numpy(y[idx]))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(self.net_.parameters(), 1.0)
+            opt.step()
+        self.net_.eval()
+        return self
+
+    @torch.inference_mode()
+    def predict(self, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        if not hasattr(self, "net_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit first")
+        return np.concatenate([self.net_(torch.from_numpy(X[i : i + batch_size])).argmax(-1).numpy()
+                               for i in range(0, len(X), batch_size)])
+
+
+def _masked_mean(x: torch.Tensor, present: torch.Tensor, dim: int) -> torch.Tensor:
+    """Mean of ``x`` over ``dim`` where ``present`` (same shape without the last axis of x)."""
+    w = present.float().unsqueeze(-1)
+    return (x * w).sum(dim) / w.sum(dim).clamp(min=1)
+
+
+def _pretrained(model):
+    if model is None:
+        from .pretrained import load_pretrained
+
+        return load_pretrained()
+    return model
+
+
+# ---- frozen-encoder probes ---------------------------------------------------------------------
+class LinearProbe:
+    """Standardised multinomial logistic regression on pooled frozen embeddings.
+
+    ``model`` is a :class:`lsmkit.pretrained.PretrainedLSM` (default: the shipped one). The
+    features are ``model.embed(windows, pool, layers)``: by default the mean and the maximum over
+    tokens of every encoder block, which keeps a short exercise bout visible in a 300-minute
+    window (the paper's single mean-pooled layer is ``pool="mean", layers="last"``). ``C`` is the
+    inverse L2 strength; classes are weighted to balance them.
+    """
+
+    name = "linear probe"
+
+    def __init__(self, model=None, *, pool: str = "mean+max", layers: str = "all", C: float = 1.0):
+        self.model, self.pool, self.layers, self.C = _pretrained(model), pool, layers, float(C)
+
+    def features(self, windows: xr.Dataset) -> np.ndarray:
+        return self.model.embed(windows, pool=self.pool, layers=self.layers).values  # (W, features)
+
+    def fit(self, X: np.ndarray, y: np.ndarray, n_classes: int, rng=None):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) == 1:  # nothing to separate: predict the one class seen
+            self.pipeline_ = None
+            return self
+        self.pipeline_ = make_pipeline(StandardScaler(), LogisticRegression(C=self.C, class_weight="balanced",
+                                                                             max_iter=2000))
+        self.pipeline_.fit(X, y)
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        if not hasattr(self, "classes_"):
+            raise RuntimeError("LinearProbe is not fitted; call fit first")
+        if self.pipeline_ is None:
+            return np.full(len(X), self.classes_[0])
+        return self.pipeline_.predict(X)
+
+
+class _ConvHead(nn.Module):
+    def __init__(self, d_in: int, width: int, n_classes: int):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv1d(d_in, width, 3, padding=1), nn.GELU(),
+                                  nn.Conv1d(width, width, 3, padding=1), nn.GELU())
+        self.head = nn.Linear(width, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        present = x[..., -1] > 0  # (B, Nt): the last feature flags token rows that hold data
+        h = self.conv(x.transpose(1, 2)).transpose(1, 2)  # (B, Nt, D+1) -> (B, Nt, width)
+        return self.head(_masked_mean(h, present, 1))
+
+
+class ConvProbe(_Network):
+    """A small temporal convolution over frozen token embeddings (averaged over channel groups)."""
+
+    name = "conv probe"
+
+    def __init__(self, model=None, *, width: int = 64, steps: int = 300, batch_size: int = 32, lr: float = 1e-3):
+        self.model, self.width, self.steps, self.batch_size, self.lr = _pretrained(model), width, steps, batch_size, lr
+
+    def features(self, windows: xr.Dataset) -> np.ndarray:
+        tokens = self.model.embed(windows, pool="none").values  # (W, N, D), NaN for tokens without data
+        W, N, D = tokens.shape
+        groups = self.model.model.n_groups
+        rows = tokens.reshape(W, N // groups, groups, D)  # (W, N, D) -> (W, Nt, G, D)
+        present = ~np.isnan(rows[..., 0])  # (W, Nt, G)
+        mean = np.nansum(rows, axis=2) / np.maximum(present.sum(axis=2), 1)[..., None]  # (W, Nt, D)
+        flag = present.any(axis=2)[..., None].astype(np.float32)  # (W, Nt, 1)
+        return np.concatenate([np.nan_to_num(mean), flag], axis=-1).astype(np.float32)  # (W, Nt, D+1)
+
+    def build(self, X: np.ndarray, n_classes: int) -> nn.Module:
+        return _ConvHead(X.shape[-1], self.width, n_classes)
+
+
+# ---- networks trained on the signal ------------------------------------------------------------
+class _EncoderClassifier(nn.Module):
+    """An LSM encoder with a linear head on the mean of its visible tokens."""
+
+    def __init__(self, encoder: nn.Module, n_classes: int):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(encoder.config.width, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        present = self.encoder.patchify((~torch.isnan(x)).float()) > 0  # (B, T, C) -> (B, N, P)
+        values = self.encoder.patchify(torch.nan_to_num(x))
+        latent, _, key_mask = self.encoder.forward_encoder(values, present)  # (B, 1+K, D)
+        return self.head(_masked_mean(latent[:, 1:], key_mask[:, 1:], 1))
+
+
+class FineTune(_Network):
+    """The encoder with a linear head, every weight trained on the labels.
+
+    ``pretrained=True`` starts from ``model``'s weights; ``pretrained=False`` starts the same
+    architecture from random weights: the supervised from-scratch baseline. Both read the signal
+    z-scored with the model's statistics. The encoder learns at ``lr``, the head at ten times that.
+    """
+
+    def __init__(self, model=None, *, pretrained: bool = True, steps: int = 100, batch_size: int = 16,
+                 lr: float | None = None):
+        self.model, self.pretrained = _pretrained(model), bool(pretrained)
+        self.steps, self.batch_size = steps, batch_size
+        self.lr = lr if lr is not None else (1e-4 if pretrained else 5e-4)
+        self.name = "fine-tune" if pretrained else "scratch encoder"
+
+    def features(self, windows: xr.Dataset) -> np.ndarray:
+        if windows.sizes["time"] != self.model.minutes:
+            raise ValueError(f"windows are {windows.sizes['time']} minutes long; the encoder takes "
+                             f"{self.model.minutes}-minute windows")
+        return _zscore(windows, self.model.mean, self.model.std)  # (W, T, C)
+
+    def build(self, X: np.ndarray, n_classes: int) -> nn.Module:
+        if self.pretrained:
+            encoder = copy.deepcopy(self.model.model)
+        else:
+            encoder = type(self.model.model)(self.model.model.config)
+        encoder.requires_grad_(True)
+        return _EncoderClassifier(encoder, n_classes)
+
+    def param_groups(self, net: nn.Module) -> list[dict]:
+        return [{"params": net.encoder.parameters(), "lr": self.lr},
+                {"params": net.head.parameters(), "lr": 10 * self.lr}]
+
+
+class _CNNNet(nn.Module):
+    def __init__(self, n_channels: int, width: int, n_classes: int):
+        super().__init__()
+        layers, d = [], 2 * n_channels  # values and which of them are present
+        for out in (width, 2 * width, 2 * width):
+            layers += [nn.Conv1d(d, out, 5, stride=2, padding=2), nn.BatchNorm1d(out), nn.GELU()]
+            d = out
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(d, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        present = ~torch.isnan(x)
+        h = torch.cat([torch.nan_to_num(x), present.float()], dim=-1).transpose(1, 2)  # (B, T, 2C) -> (B, 2C, T)
+        return self.head(self.body(h).mean(-1))  # (B, D, T/8) -> (B, D) -> (B, K)
+
+
+class CNN(_Network):
+    """A small 1-D CNN over the z-scored minutes (registry statistics), trained from scratch."""
+
+    name = "1-D CNN"
+
+    def __init__(self, *, width: int = 32, steps: int = 300, batch_size: int = 32, lr: float = 2e-3):
+        self.width, self.steps, self.batch_size, self.lr = width, steps, batch_size, lr
+
+    def features(self, windows: xr.Dataset) -> np.ndarray:
+        return _zscore(windows)
+
+    def build(self, X: np.ndarray, n_classes: int) -> nn.Module:
+        return _CNNNet(X.shape[-1], self.width, n_classes)
+
+
+def default_methods(model=None, *, fine_tune: bool = True) -> dict:
+    """The paper's comparison: linear probe, conv probe, (fine-tuning,) and both from-scratch baselines."""
+    model = _pretrained(model)
+    methods = [LinearProbe(model), ConvProbe(model)]
+    if fine_tune:
+        methods.append(FineTune(model))
+    methods += [FineTune(model, pretrained=False), CNN()]
+    return {m.name: m for m in methods}
+
+
+# ---- evaluation --------------------------------------------------------------------------------
+def _methods(methods) -> dict:
+    if isinstance(methods, Mapping):
+        methods = dict(methods)
+    elif hasattr(methods, "features"):
+        methods = {methods.name: methods}
+    else:
+        methods = {m.name: m for m in methods}
+    for name, m in methods.items():
+        missing = [a for a in ("features", "fit", "predict") if not callable(getattr(m, a, None))]
+        if missing:
+            raise TypeError(f"method {name!r} lacks {', '.join(missing)} (see lsmkit.probe)")
+    return methods
+
+
+def _bootstrap_scores(y_true, y_pred, n_classes, n_boot, level, rng) -> dict[str, tuple[float, float]]:
+    """Percentile intervals of each score over test windows resampled with replacement."""
+    draws = np.array([[classification_scores(y_true[i], y_pred[i], n_classes)[m] for m in CLASSIFICATION_METRICS]
+                      for i in rng.integers(len(y_true), size=(n_boot, len(y_true)))])
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(draws, [tail, 100 - tail], axis=0)
+    return {m: (lo, hi) for m, lo, hi in zip(CLASSIFICATION_METRICS, low, high)}
+
+
+def evaluate(methods, windows: xr.Dataset, label: str = "label", *, test_fraction: float = 0.3,
+             n_boot: int = 1000, level: float = 0.95, rng=None, progress: bool = False) -> pd.DataFrame:
+    """Fit every method on one participant-disjoint split and score it on the held-out side.
+
+    ``methods`` is one method, a list, or a ``{name: method}`` dict. Returns one row per method and
+    metric: ``method, metric, value, low, high, n_train, n_test`` (interval: percentile bootstrap
+    over test windows at ``level``).
+    """
+    methods = _methods(methods)
+    y, names = labels(windows, label)
+    rng = np.random.default_rng(rng)
+    train, test = split_participants(windows, y, test_fraction=test_fraction, rng=rng)
+    rows = []
+    for name, method in _progress(methods.items(), progress, "methods"):
+        X = method.features(windows)
+        method.fit(X[train], y[train], len(names), rng=rng)
+        pred = method.predict(X[test])
+        scores = classification_scores(y[test], pred, len(names))
+        intervals = _bootstrap_scores(y[test], pred, len(names), n_boot, level, rng)
+        rows += [{"method": name, "metric": m, "value": scores[m], "low": intervals[m][0], "high": intervals[m][1],
+                  "n_train": len(train), "n_test": len(test)} for m in CLASSIFICATION_METRICS]
+    return pd.DataFrame(rows)
+
+
+def few_shot(methods, windows: xr.Dataset, label: str = "label", *, shots: Sequence = SHOTS, draws: int = 5,
+             test_fraction: float = 0.3, rng=None, progress: bool = True) -> pd.DataFrame:
+    """Scores with ``k`` labelled training windows per class, for every ``k`` in ``shots``.
+
+    Each draw splits participants anew and samples at most ``k`` windows of each class from the
+    training side (``None``: all of them); every method sees the same split and sample. Features
+    are computed once per method. Returns one row per method, shots and draw with
+    ``n_train, n_test`` and the scores of :data:`lsmkit.metrics.CLASSIFICATION_METRICS`;
+    ``shots`` is ``-1`` for "all". See :func:`summarise` for intervals.
+    """
+    methods = _methods(methods)
+    if int(draws) != draws or draws < 1:
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    y, names = labels(windows, label)
+    rng = np.random.default_rng(rng)
+    plan = []  # (draw, k, train, test): the same for every method
+    for d in range(int(draws)):
+        train, test = split_participants(windows, y, test_fraction=test_fraction, rng=rng)
+        for k in shots:
+            plan.append((d, k, train[sample_shots(y[train], k, rng)], test, int(rng.integers(2**31))))
+    rows = []
+    for name, method in methods.items():
+        X = method.features(windows)
+        for d, k, train, test, seed in _progress(plan, progress, name):
+            method.fit(X[train], y[train], len(names), rng=seed)
+            scores = classification_scores(y[test], method.predict(X[test]), len(names))
+            rows.append({"method": name, "shots": -1 if k is None else int(k), "draw": d,
+                         "n_train": len(train), "n_test": len(test), **scores})
+    return pd.DataFrame(rows)
+
+
+def summarise(table: pd.DataFrame, *, n_boot: int = 2000, level: float = 0.95, rng=0) -> pd.DataFrame:
+    """Mean of each score over draws with a percentile-bootstrap interval (draws resampled).
+
+    Takes :func:`few_shot`'s table (with a ``task`` column too, as the benchmark writes it: then
+    each task is summarised on its own); returns ``[task,] method, shots, metric, mean, low, high,
+    draws``.
+    """
+    metrics = [m for m in CLASSIFICATION_METRICS if m in table]
+    if not metrics or not {"method", "shots"} <= set(table.columns):
+        raise ValueError("expected few_shot's table (columns method, shots and scores)")
+    keys = ["task", "method", "shots"] if "task" in table else ["method", "shots"]
+    rng, tail, rows = np.random.default_rng(rng), 100 * (1 - level) / 2, []
+    for key, group in table.groupby(keys, sort=False):
+        for m in metrics:
+            v = group[m].to_numpy()
+            boot = v[rng.integers(len(v), size=(n_boot, len(v)))].mean(axis=1)
+            low, high = np.percentile(boot, [tail, 100 - tail])
+            rows.append({**dict(zip(keys, key)), "metric": m, "mean": v.mean(), "low": low, "high": high,
+                         "draws": len(v)})
+    return pd.DataFrame(rows)
+
+
+# ---- embeddings in two dimensions --------------------------------------------------------------
+def project(embeddings, method: str = "pca", *, rng=None) -> np.ndarray:
+    """A ``(W, 2)`` projection of ``(W, D)`` embeddings: ``"pca"`` (standardised) or ``"umap"``
+    (needs the optional ``umap-learn`` package)."""
+    X = np.asarray(embeddings, dtype=np.float64)
+    if X.ndim != 2 or len(X) < 3:
+        raise ValueError(f"embeddings must be (window, feature) with at least 3 windows, got shape {X.shape}")
+    X = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1)
+    if method == "pca":
+        u, s, _ = np.linalg.svd(X, full_matrices=False)
+        out = u[:, :2] * s[:2]
+        return out * np.sign(out[np.abs(out).argmax(0), [0, 1]])  # a deterministic sign per axis
+    if method == "umap":
+        try:
+            import umap
+        except ImportError as err:
+            raise ImportError("method='umap' needs the umap-learn package: pip install umap-learn") from err
+        return umap.UMAP(n_components=2, random_state=_seed(rng)).fit_transform(X)
+    raise ValueError(f"method must be 'pca' or 'umap', got {method!r}")
+
+
+def _progress(items, enabled: bool, desc: str):
+    if not enabled:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(list(items), desc=desc, leave=False)

@@ -1,5 +1,6 @@
 """Training: schedule, augmentations, resumable atomic checkpoints, and DDP under torchrun."""
 
+import json
 import os
 import subprocess
 import sys
@@ -65,6 +66,47 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
         assert torch.equal(a["model"][name], b["model"][name]), name
     assert [h["val_random"] for h in a["history"]] == [h["val_random"] for h in b["history"]]
     assert not list((tmp_path / "resumed").glob("*.tmp"))  # atomic writes leave no temporary file
+
+
+KILLABLE = TrainConfig(preset="tiny", steps=12, batch_size=8, val_every=6, checkpoint_every=1, val_windows=16,
+                       participants_per_chunk=2, days_per_chunk=2, val_participants=2, seed=4)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sigkilled_run_leaves_a_whole_checkpoint_and_resumes_to_the_same_end(tmp_path, seed):
+    """A real SIGKILL at a random moment after the first checkpoint: what is on disk loads, and
+    resuming ends with the weights and history of a run that was never interrupted."""
+    import signal
+    import time
+
+    out = tmp_path / "killed"
+    code = (f"from lsmkit.train import TrainConfig, train; import dataclasses, json; "
+            f"train(TrainConfig(**json.loads({json.dumps(json.dumps(_config_dict(KILLABLE)))})), {str(out)!r}, progress=False)")
+    child = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ, OMP_NUM_THREADS="1"))
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "checkpoint.pt").exists():
+            assert child.poll() is None and time.monotonic() < deadline, "the run ended or hung before its first checkpoint"
+            time.sleep(0.02)
+        time.sleep(np.random.default_rng(seed).uniform(0, 0.5))  # somewhere in the middle of the run
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(timeout=60)
+    state = load_checkpoint(out / "checkpoint.pt")  # whole, never half-written
+    assert 1 <= state["step"] <= KILLABLE.steps
+    train(KILLABLE, out, progress=False)
+    train(KILLABLE, tmp_path / "straight", progress=False)
+    a, b = (load_checkpoint(tmp_path / d / "checkpoint.pt") for d in ("straight", "killed"))
+    assert a["step"] == b["step"] == KILLABLE.steps
+    for name in a["model"]:
+        assert torch.equal(a["model"][name], b["model"][name]), name
+    assert [h["val_random"] for h in a["history"]] == [h["val_random"] for h in b["history"]]
+
+
+def _config_dict(config: TrainConfig) -> dict:
+    import dataclasses
+
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
 
 
 def test_resume_refuses_a_different_config(tmp_path):

@@ -11,7 +11,8 @@ walking is about half), exercise detection (binary) and binned age (4 classes).
 For every task, method and ``k`` in ``--shots``, each of ``--draws`` draws splits participants
 anew (30% held out) and trains on at most ``k`` windows per class (``all``: every training
 window); :func:`lsmkit.probe.summarise` gives the mean over draws and a 95% bootstrap interval.
-Fine-tuning and the from-scratch encoder cost about a minute per fit on two cores, so they run on
+Two controls explain the linear probe's numbers: the same probe with the paper's pooling (mean of
+the last layer) and on an encoder that was never trained. Fine-tuning and the from-scratch encoder cost about a minute per fit on two cores, so they run on
 activity and exercise at ``--network-shots`` only. Finished (task, method) pairs are appended to
 ``downstream_draws.csv`` at once, and a rerun skips them, so an interrupted run resumes.
 Writes ``downstream_draws.csv`` (one row per fit), ``downstream.csv`` (the summary) and
@@ -33,10 +34,19 @@ import torch
 
 import lsmkit
 from lsmkit import downstream, probe
+from lsmkit.model import LSM
+from lsmkit.pretrained import PretrainedLSM
 from generative import markdown, versions  # the sibling script: one table formatter for all
 
 NETWORKS = ("fine-tune", "scratch encoder")  # the expensive ones
 BASELINES = ("scratch encoder", "1-D CNN")  # issue 6's from-scratch baselines
+
+
+def untrained(model: PretrainedLSM, seed: int) -> PretrainedLSM:
+    """The same architecture and statistics with freshly initialised weights."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return PretrainedLSM(LSM(model.model.config).eval(), model.card)
 
 
 def parse_shots(text: str) -> tuple:
@@ -82,6 +92,10 @@ def main():
     del cohort
     model = lsmkit.load_pretrained()
     methods = probe.default_methods(model)
+    # Controls that say why the linear probe scores what it scores: the paper's pooling (mean of the
+    # last layer), and the same probe on an encoder that was never trained.
+    methods |= {"linear probe, paper pooling": probe.LinearProbe(model, pool="mean", layers="last"),
+                "linear probe, untrained encoder": probe.LinearProbe(untrained(model, args.seed))}
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     draws_path = args.out_dir / "downstream_draws.csv"

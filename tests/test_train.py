@@ -80,7 +80,7 @@ def test_sigkilled_run_leaves_a_whole_checkpoint_and_resumes_to_the_same_end(tmp
     import time
 
     out = tmp_path / "killed"
-    code = (f"from lsmkit.train import TrainConfig, train; import dataclasses, json; "
+    code = (f"from lsmkit.train import TrainConfig, train; import json; "
             f"train(TrainConfig(**json.loads({json.dumps(json.dumps(_config_dict(KILLABLE)))})), {str(out)!r}, progress=False)")
     child = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ, OMP_NUM_THREADS="1"))
     try:

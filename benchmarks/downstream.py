@@ -134,7 +134,8 @@ def main():
         f"{windows.sizes['window']} session and no-exercise windows; windows per class: {counts}",
         f"model: {model.card['name']} ({model.card['parameters'] / 1e6:.2f}M parameters); "
         f"{args.draws} draws; shots = labelled training windows per class (all: every one)",
-        f"this run took {time.perf_counter() - started:.0f} s (pairs from an earlier run were reused)",
+        f"fitting and scoring took {draws['seconds'].sum() / 60:.0f} min in all ({len(draws)} fits); "
+        f"this invocation {time.perf_counter() - started:.0f} s (finished pairs are reused)",
     ]
     f1 = summary[summary["metric"] == "macro_f1"].copy()
     f1["cell"] = [f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in zip(f1["mean"], f1["low"], f1["high"])]
@@ -142,7 +143,7 @@ def main():
     for task, part in f1.groupby("task", sort=False):
         wide = part.pivot(index="shots", columns="method", values="cell")
         wide = wide.loc[sorted(wide.index, key=lambda k: np.inf if k < 0 else k)]
-        wide.index = ["all" if k < 0 else str(k) for k in wide.index]
+        wide.index = pd.Index(["all" if k < 0 else str(k) for k in wide.index], name="shots")
         wide = wide[[m for m in methods if m in wide.columns]].fillna("")
         sections += [f"## {task}", "", markdown(wide), ""]
     targets = pd.DataFrame([target(summary, t) for t in ("activity", "exercise") if t in set(summary["task"])])

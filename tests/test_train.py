@@ -82,7 +82,10 @@ def test_sigkilled_run_leaves_a_whole_checkpoint_and_resumes_to_the_same_end(tmp
     out = tmp_path / "killed"
     code = (f"from lsmkit.train import TrainConfig, train; import json; "
             f"train(TrainConfig(**json.loads({json.dumps(json.dumps(_config_dict(KILLABLE)))})), {str(out)!r}, progress=False)")
-    child = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ, OMP_NUM_THREADS="1"))
+    # the same thread count as this process: reductions split across threads round differently
+    threads = str(torch.get_num_threads())
+    child = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ, OMP_NUM_THREADS=threads,
+                                                                    MKL_NUM_THREADS=threads))
     try:
         deadline = time.monotonic() + 120
         while not (out / "checkpoint.pt").exists():

@@ -45,7 +45,7 @@ BASELINES = ("scratch encoder", "1-D CNN")  # issue 6's from-scratch baselines
 def untrained(model: PretrainedLSM, seed: int) -> PretrainedLSM:
     """The same architecture and statistics with freshly initialised weights."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)
         return PretrainedLSM(LSM(model.model.config).eval(), model.card)
 
 
@@ -63,6 +63,8 @@ def target(summary: pd.DataFrame, task: str) -> dict:
         ours = f1.loc[("linear probe", k)]
         others = [f1.loc[(b, k)] for b in BASELINES if (b, k) in f1.index]
         row[f"{k}-shot: linear above both, intervals apart"] = bool(others) and all(ours["low"] > o["high"] for o in others)
+    if "linear probe" not in f1.index.get_level_values("method"):
+        return row
     small = [k for k in f1.loc["linear probe"].index if 0 < k <= 20]
     row["linear mean above both at every k <= 20"] = all(
         f1.loc[("linear probe", k), "mean"] > f1.loc[(b, k), "mean"] for k in small for b in BASELINES if (b, k) in f1.index)
@@ -120,7 +122,7 @@ def main():
                 table.to_csv(f, header=new, index=False, float_format="%.5g")
             print(f"{task:9s} {name:16s} {time.perf_counter() - t0:7.0f} s", flush=True)
 
-    draws = pd.read_csv(draws_path)
+    draws = pd.read_csv(draws_path, comment="#")
     summary = pd.concat([probe.summarise(part).assign(task=task)
                          for task, part in draws.groupby("task", sort=False)], ignore_index=True)
     summary = summary[["task", "method", "shots", "metric", "mean", "low", "high", "draws"]]

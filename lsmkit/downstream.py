@@ -14,12 +14,14 @@ The paper's discriminative tasks use 300-minute windows around logged events. He
 Class balance follows the simulator, which follows the paper: walking is about half of the
 sessions, swimming about one in twenty-five.
 
-Participants for evaluation must not be those the encoder was pretrained on. Pretraining
-(:mod:`lsmkit.train`) simulates chunk ``k`` of a run with seed ``s`` from
-``SeedSequence([s, 1, k])`` and its validation set from ``SeedSequence([s, 9])``;
-:func:`evaluation_cohort` draws from ``SeedSequence([seed, EVALUATION_STREAM, k])`` and names
-its participants ``E000``, ``E001``, ... so they can never coincide with a pretraining
-participant, whatever either seed is.
+Participants for evaluation must not be those an encoder was pretrained on. lsmkit simulates
+people from three seed streams: pretraining (:mod:`lsmkit.train`) chunk ``k`` of a run with seed
+``s`` from ``SeedSequence([s, 1, k])``, its validation set from ``SeedSequence([s, 9])``, and a
+sweep's training set (:mod:`lsmkit.sweep`) from ``SeedSequence([s, 20])``.
+:func:`evaluation_cohort` draws from ``SeedSequence([seed, EVALUATION_STREAM, k])`` with a second
+word no other stream uses (numpy pads shorter entropy with zeros, so only that word separates
+streams; seeds are limited to 32 bits so they cannot spill into it) and names its participants
+``E000``, ``E001``, ... so they never coincide with a pretraining or sweep participant.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import pandas as pd
 import xarray as xr
 
 from .data import categorical, cut_windows, validate_recordings, validate_windows
-from .labels import AGE_BINS, EXERCISES, age_bin
+from .labels import AGE_BINS, EXERCISES, MIN_EXERCISE_MINUTES, age_bin
 from .simulator import simulate
 
 __all__ = ["TASKS", "EVALUATION_STREAM", "evaluation_cohort", "sessions", "session_windows", "task_windows",
@@ -41,8 +43,9 @@ TASKS: dict[str, tuple[str, ...]] = {
     "activity": EXERCISES,
     "age": tuple(name for name, _, _ in AGE_BINS),
 }
-#: The second word of every evaluation cohort's seed; pretraining uses 1 (chunks) and 9 (validation).
-EVALUATION_STREAM = 20
+#: The second word of every evaluation cohort's seed; pretraining uses 1 (chunks) and 9
+#: (validation), sweeps 20 (training sets).
+EVALUATION_STREAM = 41
 
 
 def evaluation_cohort(n_participants: int = 64, days: int = 14, seed: int = 0, *, chunk: int = 16) -> xr.Dataset:
@@ -56,6 +59,8 @@ def evaluation_cohort(n_participants: int = 64, days: int = 14, seed: int = 0, *
         raise ValueError(f"n_participants must be a positive integer, got {n_participants!r}")
     if int(chunk) != chunk or chunk < 1:
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    if isinstance(seed, bool) or int(seed) != seed or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
     parts = []
     for k, first in enumerate(range(0, int(n_participants), int(chunk))):
         size = min(int(chunk), int(n_participants) - first)
@@ -99,7 +104,8 @@ def session_windows(recordings: xr.Dataset, minutes: int = 300, *, negatives: fl
                     max_missing: float = 0.5, rng=None) -> xr.Dataset:
     """Windows around exercise sessions, and windows without exercise as negatives.
 
-    Each session that fits in a window gets one ``minutes``-long window that contains it whole,
+    Each session that fits in a window and lasts at least
+    :data:`lsmkit.labels.MIN_EXERCISE_MINUTES` gets one ``minutes``-long window that contains it whole,
     its offset in the window drawn uniformly. ``negatives`` times as many windows without a single
     exercise minute are drawn per participant (at random 10-minute-aligned starts). Windows whose
     missing fraction exceeds ``max_missing`` are dropped. The per-window labels ``exercise`` and
@@ -116,7 +122,9 @@ def session_windows(recordings: xr.Dataset, minutes: int = 300, *, negatives: fl
         raise ValueError(f"minutes must be an integer in [1, {n_time}] (the recording length), got {minutes!r}")
     minutes, rng = int(minutes), np.random.default_rng(rng)
     table = sessions(recordings)
-    table = table[table["end"] - table["first"] <= minutes]
+    length = table["end"] - table["first"]
+    # too short to make an exercise window (labels.window_labels), or too long to fit in one
+    table = table[(length >= MIN_EXERCISE_MINUTES) & (length <= minutes)]
     lo = np.maximum(table["end"].to_numpy() - minutes, 0)
     hi = np.minimum(table["first"].to_numpy(), n_time - minutes)
     p_pos = table["participant"].to_numpy()
@@ -164,6 +172,8 @@ def task_windows(windows: xr.Dataset, task: str) -> xr.Dataset:
         windows = windows.isel(window=np.flatnonzero(windows["dominant_activity"].values > 0))
         codes = windows["dominant_activity"].values.astype(np.int8) - 1
     else:
+        if np.isnan(windows["age"].values.astype(float)).any():
+            raise ValueError("task 'age' needs every window's age; drop windows with a missing age first")
         codes = age_bin(windows["age"].values)
     values, attrs = categorical(codes, TASKS[task], long_name=f"{task} class")
     return windows.assign(label=("window", values, attrs))
@@ -201,8 +211,13 @@ def labelled_windows(recordings: xr.Dataset, labels: pd.DataFrame | str, minutes
                          f"{np.flatnonzero(outside)[:5].tolist()}")
     out = cut_windows(recordings, p_idx, first, minutes)
     categories = sorted(labels["label"].astype(str).unique())
+    if len(categories) > 127:
+        raise ValueError(f"labels have {len(categories)} distinct values; categorical labels hold at most 127")
+    names = [c.replace(" ", "_") for c in categories]  # flag_meanings are space-separated
+    if len(set(names)) < len(names):
+        clash = sorted(c for c in categories if names.count(c.replace(" ", "_")) > 1)
+        raise ValueError(f"labels {clash} become the same name once spaces are underscores; rename one")
     codes = pd.Categorical(labels["label"].astype(str), categories=categories).codes
-    # flag_meanings are space-separated, so names with spaces get underscores
-    values, attrs = categorical(codes, [c.replace(" ", "_") for c in categories], long_name="your label")
+    values, attrs = categorical(codes, names, long_name="your label")
     return out.assign(label=("window", values, attrs))
 

@@ -232,6 +232,8 @@ class PretrainedLSM:
         if pool == "none" and layers == "all":
             raise ValueError("pool='none' keeps the tokens of the last layer only; use layers='last'")
         z = (self._signal(windows) - self.mean) / self.std
+        if len(z) == 0:
+            raise ValueError("windows hold no window to embed")
         device = next(self.model.parameters()).device
         chunks = []
         for i in range(0, len(z), self.batch_size):

@@ -9,8 +9,9 @@ method here has the same three steps, so one call can compare them fairly:
 ``method.predict(X[test])``        class indices
 
 =========================================  =====================================================
-``LinearProbe(model)``                     standardised logistic regression on mean-pooled frozen
-                                           embeddings (the paper's linear probe)
+``LinearProbe(model)``                     standardised logistic regression on pooled frozen
+                                           embeddings (mean and max of every block by default;
+                                           the paper's probe is ``pool="mean", layers="last"``)
 ``ConvProbe(model)``                       a small temporal convolution over frozen token
                                            embeddings
 ``FineTune(model)``                        the pretrained encoder and a linear head, all trained
@@ -20,9 +21,12 @@ method here has the same three steps, so one call can compare them fairly:
 =========================================  =====================================================
 
 :func:`evaluate` fits methods on a participant-disjoint split and returns accuracy, macro F1 and
-balanced accuracy with bootstrap intervals over test windows. :func:`few_shot` repeats that with
-``k`` labelled windows per class (each draw a new participant split and a new sample of ``k``),
-and :func:`summarise` turns its draws into means with bootstrap intervals over draws.
+balanced accuracy with bootstrap intervals over test *participants* (windows of one person, and
+overlapping windows, are not independent). :func:`few_shot` repeats that with ``k`` labelled
+windows per class (each draw a new participant split and a new sample of ``k``), and
+:func:`summarise` turns its draws into means with percentile-bootstrap intervals over draws: they
+show how much the result moves from draw to draw, and with few draws (5) they are narrower than
+a Student-t interval would be.
 Every network trains with class-balanced cross-entropy for a fixed number of steps, whatever
 ``k`` is, so the budget is the same for every point of a curve.
 
@@ -158,8 +162,8 @@ class _Network:
         seed = _seed(rng)
         y = np.asarray(y, dtype=np.int64)
         with torch.random.fork_rng(devices=[]):  # seeded initialisation without touching global state
-            torch.manual_seed(seed)
-            self.net_ = self.build(X, n_classes)
+            torch.default_generator.manual_seed(seed)  # the CPU generator only: fork_rng restores just that
+            self.net_ = self.build(X, n_classes).cpu()
         counts = np.bincount(y, minlength=n_classes).astype(np.float32)
         weight = torch.from_numpy(np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0))
         loss_fn = nn.CrossEntropyLoss(weight=weight.float())
@@ -181,6 +185,8 @@ class _Network:
     def predict(self, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
         if not hasattr(self, "net_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted; call fit first")
+        if len(X) == 0:
+            return np.zeros(0, dtype=np.int64)
         return np.concatenate([self.net_(torch.from_numpy(X[i : i + batch_size])).argmax(-1).numpy()
                                for i in range(0, len(X), batch_size)])
 
@@ -315,7 +321,7 @@ class FineTune(_Network):
 
     def build(self, X: np.ndarray, n_classes: int) -> nn.Module:
         if self.pretrained:
-            encoder = copy.deepcopy(self.model.model)
+            encoder = copy.deepcopy(self.model.model).cpu()  # probes train on the CPU
         else:
             encoder = type(self.model.model)(self.model.model.config)
         encoder.requires_grad_(True)
@@ -374,7 +380,12 @@ def _methods(methods) -> dict:
     elif hasattr(methods, "features"):
         methods = {methods.name: methods}
     else:
-        methods = {m.name: m for m in methods}
+        methods = list(methods)
+        names = [getattr(m, "name", type(m).__name__) for m in methods]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"methods {repeated} share a name; pass a {{name: method}} dict to tell them apart")
+        methods = dict(zip(names, methods))
     for name, m in methods.items():
         missing = [a for a in ("features", "fit", "predict") if not callable(getattr(m, a, None))]
         if missing:
@@ -382,12 +393,17 @@ def _methods(methods) -> dict:
     return methods
 
 
-def _bootstrap_scores(y_true, y_pred, n_classes, n_boot, level, rng) -> dict[str, tuple[float, float]]:
-    """Percentile intervals of each score over test windows resampled with replacement."""
-    draws = np.array([[classification_scores(y_true[i], y_pred[i], n_classes)[m] for m in CLASSIFICATION_METRICS]
-                      for i in rng.integers(len(y_true), size=(n_boot, len(y_true)))])
+def _bootstrap_scores(y_true, y_pred, people, n_classes, draws, level) -> dict[str, tuple[float, float]]:
+    """Percentile intervals of each score over test participants resampled with replacement
+    (``draws``: ``(n_boot, n_people)`` participant indices, shared by every method)."""
+    _, person = np.unique(people, return_inverse=True)
+    rows = [np.flatnonzero(person == p) for p in range(person.max() + 1)]
+    scores = []
+    for sample in draws:
+        idx = np.concatenate([rows[p] for p in sample])
+        scores.append([classification_scores(y_true[idx], y_pred[idx], n_classes)[m] for m in CLASSIFICATION_METRICS])
     tail = 100 * (1 - level) / 2
-    low, high = np.percentile(draws, [tail, 100 - tail], axis=0)
+    low, high = np.percentile(np.array(scores), [tail, 100 - tail], axis=0)
     return {m: (lo, hi) for m, lo, hi in zip(CLASSIFICATION_METRICS, low, high)}
 
 
@@ -395,21 +411,27 @@ def evaluate(methods, windows: xr.Dataset, label: str = "label", *, test_fractio
              n_boot: int = 1000, level: float = 0.95, rng=None, progress: bool = False) -> pd.DataFrame:
     """Fit every method on one participant-disjoint split and score it on the held-out side.
 
-    ``methods`` is one method, a list, or a ``{name: method}`` dict. Returns one row per method and
-    metric: ``method, metric, value, low, high, n_train, n_test`` (interval: percentile bootstrap
-    over test windows at ``level``).
+    ``methods`` is one method, a list, or a ``{name: method}`` dict. Every method gets the same
+    split, the same training seed and the same bootstrap samples, so its scores do not depend on
+    which other methods are listed. Returns one row per method and metric: ``method, metric,
+    value, low, high, n_train, n_test`` (interval: percentile bootstrap over test participants at
+    ``level``).
     """
     methods = _methods(methods)
     y, names = labels(windows, label)
     rng = np.random.default_rng(rng)
     train, test = split_participants(windows, y, test_fraction=test_fraction, rng=rng)
+    seed = int(rng.integers(2**31))
+    people = np.asarray(windows["participant"].values).astype(str)[test]
+    n_people = len(np.unique(people))
+    draws = rng.integers(n_people, size=(n_boot, n_people))
     rows = []
     for name, method in _progress(methods.items(), progress, "methods"):
         X = method.features(windows)
-        method.fit(X[train], y[train], len(names), rng=rng)
+        method.fit(X[train], y[train], len(names), rng=seed)
         pred = method.predict(X[test])
         scores = classification_scores(y[test], pred, len(names))
-        intervals = _bootstrap_scores(y[test], pred, len(names), n_boot, level, rng)
+        intervals = _bootstrap_scores(y[test], pred, people, len(names), draws, level)
         rows += [{"method": name, "metric": m, "value": scores[m], "low": intervals[m][0], "high": intervals[m][1],
                   "n_train": len(train), "n_test": len(test)} for m in CLASSIFICATION_METRICS]
     return pd.DataFrame(rows)
@@ -473,8 +495,9 @@ def project(embeddings, method: str = "pca", *, rng=None) -> np.ndarray:
     """A ``(W, 2)`` projection of ``(W, D)`` embeddings: ``"pca"`` (standardised) or ``"umap"``
     (needs the optional ``umap-learn`` package)."""
     X = np.asarray(embeddings, dtype=np.float64)
-    if X.ndim != 2 or len(X) < 3:
-        raise ValueError(f"embeddings must be (window, feature) with at least 3 windows, got shape {X.shape}")
+    if X.ndim != 2 or len(X) < 3 or X.shape[1] < 2:
+        raise ValueError(f"embeddings must be (window, feature) with at least 3 windows and 2 features, "
+                         f"got shape {X.shape}")
     X = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1)
     if method == "pca":
         u, s, _ = np.linalg.svd(X, full_matrices=False)

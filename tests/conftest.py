@@ -38,6 +38,7 @@ def pytest_sessionfinish(session, exitstatus):
     if not path or hasattr(session.config, "workerinput"):  # only the controller reports
         return
     attempts = Path(path).read_text() if Path(path).exists() else ""
+    Path(path).unlink(missing_ok=True)  # one log per session: nothing carries over to the next run
     if attempts:
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(
             "outbound network attempts during the tests (refused):\n" + attempts, red=True)

@@ -28,9 +28,13 @@ def test_evaluation_participants_are_not_pretraining_participants(cohort):
     assert list(cohort["participant"].values) == [f"E{i:03d}" for i in range(6)]
     pretraining = {t for k in range(200) for t in _traits(np.random.SeedSequence([0, 1, k]), 16)}
     pretraining |= set(_traits(np.random.SeedSequence([0, 9]), 8))
+    for seed in (0, 3):  # sweep training sets (lsmkit.sweep), as many people as a large sweep draws
+        pretraining |= set(_traits(np.random.SeedSequence([seed, 20]), 256))
     evaluation = set(_traits(np.random.SeedSequence([3, downstream.EVALUATION_STREAM, 0]), 4))
     evaluation |= set(_traits(np.random.SeedSequence([3, downstream.EVALUATION_STREAM, 1]), 2))
     assert len(evaluation) == 6 and not evaluation & pretraining
+    with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 2\*\*32\)"):
+        downstream.evaluation_cohort(2, days=1, seed=2**32)
     assert np.allclose(sorted(cohort["age"].values), sorted(t[0] for t in evaluation))  # age is the first trait
 
 
@@ -119,3 +123,5 @@ def test_labelled_windows_from_your_own_table(cohort, tmp_path):
         downstream.labelled_windows(cohort, table.assign(start=[t0 - pd.Timedelta(minutes=5)] + list(table["start"][1:])))
     with pytest.raises(ValueError, match=r"missing \['label'\]"):
         downstream.labelled_windows(cohort, table.drop(columns="label"))
+    with pytest.raises(ValueError, match=r"labels \['a b', 'a_b'\] become the same name"):
+        downstream.labelled_windows(cohort, table.assign(label=["a b", "a_b", "a b"]))

@@ -68,7 +68,7 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     assert not list((tmp_path / "resumed").glob("*.tmp"))  # atomic writes leave no temporary file
 
 
-KILLABLE = TrainConfig(preset="tiny", steps=12, batch_size=8, val_every=6, checkpoint_every=1, val_windows=16,
+KILLABLE = TrainConfig(preset="tiny", steps=60, batch_size=8, val_every=20, checkpoint_every=1, val_windows=16,
                        participants_per_chunk=2, days_per_chunk=2, val_participants=2, seed=4)
 
 
@@ -93,10 +93,14 @@ def test_sigkilled_run_leaves_a_whole_checkpoint_and_resumes_to_the_same_end(tmp
             time.sleep(0.02)
         time.sleep(np.random.default_rng(seed).uniform(0, 0.5))  # somewhere in the middle of the run
         child.send_signal(signal.SIGKILL)
-    finally:
         child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     state = load_checkpoint(out / "checkpoint.pt")  # whole, never half-written
-    assert 1 <= state["step"] <= KILLABLE.steps
+    assert 1 <= state["step"] < KILLABLE.steps
     train(KILLABLE, out, progress=False)
     train(KILLABLE, tmp_path / "straight", progress=False)
     a, b = (load_checkpoint(tmp_path / d / "checkpoint.pt") for d in ("straight", "killed"))

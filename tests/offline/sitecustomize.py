@@ -24,12 +24,8 @@ def _loopback(address) -> bool:
         return True
     try:
         return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:  # a host name: resolve it without connecting anywhere
-        try:
-            return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback
-                       for info in socket.getaddrinfo(host, None))
-        except OSError:
-            return False
+    except ValueError:  # any other host name is refused unresolved (resolving it would be a DNS query)
+        return False
 
 
 def _refuse(sock, address):

@@ -131,14 +131,12 @@ def sample_shots(y, k: int | None, rng=None) -> np.ndarray:
 
 
 # ---- shared network training -------------------------------------------------------------------
-def _zscore(windows: xr.Dataset, mean=None, std=None) -> np.ndarray:
-    """Canonical-order (W, T, 26) z-scored float32 with NaN where missing (registry statistics
-    unless ``mean``/``std`` are given)."""
+def _zscore(windows: xr.Dataset) -> np.ndarray:
+    """Canonical-order (W, T, 26) float32 z-scored with the registry's statistics, NaN where missing."""
     validate_windows(windows)
     signal = windows["signal"].reindex(channel=list(CHANNEL_NAMES)).values.astype(np.float32)
-    if mean is None:
-        mean = np.array([get_channel(c).mean for c in CHANNEL_NAMES], dtype=np.float32)
-        std = np.array([get_channel(c).std for c in CHANNEL_NAMES], dtype=np.float32)
+    mean = np.array([get_channel(c).mean for c in CHANNEL_NAMES], dtype=np.float32)
+    std = np.array([get_channel(c).std for c in CHANNEL_NAMES], dtype=np.float32)
     return (signal - mean) / std
 
 
@@ -314,10 +312,8 @@ class FineTune(_Network):
         self.name = "fine-tune" if pretrained else "scratch encoder"
 
     def features(self, windows: xr.Dataset) -> np.ndarray:
-        if windows.sizes["time"] != self.model.minutes:
-            raise ValueError(f"windows are {windows.sizes['time']} minutes long; the encoder takes "
-                             f"{self.model.minutes}-minute windows")
-        return _zscore(windows, self.model.mean, self.model.std)  # (W, T, C)
+        # the wrapper's own channel order and window-length check, then its z-scoring: (W, T, C)
+        return (self.model._signal(windows) - self.model.mean) / self.model.std
 
     def build(self, X: np.ndarray, n_classes: int) -> nn.Module:
         if self.pretrained:

@@ -28,7 +28,8 @@ list), ``data/windows-<n>.nc``, ``runs/<run>/checkpoint.pt`` and ``results.csv``
   ``samples``); ``parameters`` counts encoder and decoder; ``flops = training_flops * step``
   counts forward *and* backward with the encoder on every token (a close upper bound: random
   masks hide values, not whole tokens).
-- Each row is one ``os.write`` of one line to a file opened with ``O_APPEND``, then ``fsync``; the
+- Each row is one ``os.write`` of one line to a file opened with ``O_APPEND`` under an exclusive
+  ``flock``, then ``fsync``; the
   header is hard-linked into place. A killed sweep thus leaves no partial row; :func:`read_results`
   still drops, with a warning, a last line without newline, lines with the wrong number of fields
   and repeated ``(run, step)`` rows, which only a machine crash or two processes on one run make.
@@ -39,8 +40,8 @@ Across machines every run is its own process, ``lsmkit sweep run --out DIR --ind
 launchers spread them: a Slurm job array (``--index $SLURM_ARRAY_TASK_ID``), GNU parallel
 (``parallel lsmkit sweep run --out DIR --index {} ::: $(seq 0 N)``) or dask.distributed
 (``client.map(subprocess.run, commands)``). Plan first, then start each index once. Safe on a local
-POSIX filesystem: concurrent appenders (``O_APPEND`` puts each write at the end, and Linux writes a
-short line in one piece), renames, hard links. Not safe on NFS: appends are not atomic there (each
+POSIX filesystem: concurrent appenders (each holds an exclusive ``flock`` while it appends),
+renames, hard links. Not safe on NFS: appends are not atomic there (each
 client computes the end of file), so writers on several machines may overwrite each other's rows:
 give each its own table, ``--results DIR/results-$i.csv``; ``read_results(DIR)`` reads all
 ``results*.csv``. Checkpoints record their training set's absolute path: mount DIR alike everywhere.
@@ -49,6 +50,7 @@ give each its own table, ``--results DIR/results-$i.csv``; ``read_results(DIR)``
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import math
@@ -318,7 +320,7 @@ def _create_table(path: Path) -> None:
 
 def append_row(path, row: dict) -> None:
     """Append one row (a dict with every column of :data:`COLUMNS`) to a results table: one
-    ``os.write`` of one line on an ``O_APPEND`` file, then ``fsync``."""
+    ``os.write`` of one line on an ``O_APPEND`` file under an exclusive ``flock``, then ``fsync``."""
     path = Path(path)
     text = io.StringIO()
     csv.writer(text, lineterminator="\n").writerow([row[c] for c in COLUMNS])  # floats as repr: exact round trip
@@ -326,6 +328,10 @@ def append_row(path, row: dict) -> None:
     _create_table(path)
     fd = os.open(path, os.O_RDWR | os.O_APPEND)
     try:
+        # The lock orders the check below against other appenders' writes: without it a reader of
+        # the last byte can land inside a line another process is writing (i_size grows page by
+        # page) and cut that line in two.
+        fcntl.flock(fd, fcntl.LOCK_EX)
         size = os.fstat(fd).st_size
         if os.pread(fd, 1, size - 1) != b"\n":
             data = b"\n" + data  # a line cut by a crash: end it so that ours stays whole (the reader drops it)

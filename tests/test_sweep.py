@@ -223,7 +223,7 @@ def _append_many(path, worker, n):
 def test_concurrent_appenders_write_whole_lines(tmp_path):
     path = tmp_path / "results.csv"
     context = multiprocessing.get_context("fork")  # fast, and the workers only write files
-    workers = [context.Process(target=_append_many, args=(path, w, 100)) for w in range(4)]
+    workers = [context.Process(target=_append_many, args=(path, w, 300)) for w in range(4)]
     for w in workers:
         w.start()
     for w in workers:
@@ -232,7 +232,7 @@ def test_concurrent_appenders_write_whole_lines(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a damaged or repeated line would warn
         table = read_results(path)
-    assert len(table) == 400 and table.groupby("run").size().tolist() == [100] * 4
+    assert len(table) == 1200 and table.groupby("run").size().tolist() == [300] * 4
     assert np.allclose(table["loss_random"], 1.0 + table["step"] / 7)
     assert path.read_text().count("run,preset") == 1  # one header
 

@@ -31,6 +31,7 @@ from lsmkit.sweep import (
     runs,
     training_set,
 )
+from lsmkit.train import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = ["--presets", "tiny", "--windows", "24", "48", "--steps", "8", "--batch-size", "4", "--evals", "3",
@@ -165,25 +166,64 @@ def test_rerunning_a_finished_sweep_changes_nothing(finished):
 
 
 # ---- killed and resumed -------------------------------------------------------------------------
-def test_killed_sweep_resumes_without_losing_or_repeating_rows(finished, tmp_path):
-    out = tmp_path / "killed"
+def _kill_after(rows: int, seconds: float, out: Path) -> bool:
+    """Start the sweep and SIGKILL its process group ``seconds`` after the table first holds
+    ``rows`` rows (0: after the start); False if the sweep finished first."""
     sweep = subprocess.Popen(sweep_command(out), cwd=ROOT, env=environment(), start_new_session=True,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    table, deadline = out / "results.csv", time.monotonic() + 240
+    try:
+        while rows and not (table.exists() and table.read_bytes().count(b"\n") > rows):
+            if sweep.poll() is not None:
+                return False
+            assert time.monotonic() < deadline, "the sweep hung"
+            time.sleep(0.02)
+        sweep.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        os.killpg(sweep.pid, signal.SIGKILL)  # the whole process group: the sweep and its run process
+        sweep.wait()
+        return True
+
+
+def _assert_nothing_half_written(out: Path, reference: pd.DataFrame) -> int:
+    """Every row on disk is whole and equals the uninterrupted sweep's; every checkpoint loads."""
     table = out / "results.csv"
-    deadline = time.monotonic() + 240
-    while not (table.exists() and table.read_bytes().count(b"\n") >= 2):  # header and a first row
-        assert sweep.poll() is None and time.monotonic() < deadline, "the sweep ended before its first row"
-        time.sleep(0.05)
-    os.killpg(sweep.pid, signal.SIGKILL)  # the whole process group: the sweep and its run process
-    sweep.wait()
-    raw = table.read_bytes()
-    assert raw.endswith(b"\n")  # no partial row
-    assert 2 <= raw.count(b"\n") < 7  # killed mid-way: some rows, not all
+    if table.exists():
+        raw = table.read_bytes()
+        assert raw.startswith(b"run,preset") and raw.endswith(b"\n")  # a header, no partial row
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a damaged or repeated line would warn
+            rows = read_results(out)
+        expected = reference.set_index(["run", "step"]).loc[list(zip(rows["run"], rows["step"]))].reset_index()
+        pd.testing.assert_frame_equal(rows, expected[rows.columns])
+    for checkpoint in out.glob("runs/*/checkpoint.pt"):
+        assert load_checkpoint(checkpoint)["step"] >= 1  # written whole (atomically replaced)
+    return len(read_results(out)) if table.exists() else 0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sweep_killed_at_random_points_resumes_without_losing_or_repeating_rows(finished, tmp_path, seed):
+    """SIGKILL the sweep three times at random moments (a random number of rows on disk, then a
+    random delay: before the first row, inside a run or between runs), checking after each kill
+    that nothing on disk is lost or half-written; then let it finish and compare with the sweep
+    that was never interrupted."""
+    out, reference = tmp_path / "killed", read_results(finished)
+    rng = np.random.default_rng(seed)
+    kills, rows = 0, 0
+    for target in sorted(rng.integers(0, len(KEYS), size=3)):  # rows on disk before each kill
+        killed = _kill_after(int(target), rng.uniform(0.0, 4.0), out)
+        now = _assert_nothing_half_written(out, reference)
+        assert now >= rows  # a kill never takes away a row that was there
+        kills, rows = kills + killed, now
+        if not killed:
+            break
+    assert kills >= 1, "the sweep always finished before it could be killed"
 
     done = subprocess.run(sweep_command(out), cwd=ROOT, env=environment(), capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    resumed, reference = read_results(out), read_results(finished)
+    resumed = read_results(out)
     assert not resumed.duplicated(["run", "step"]).any()
     assert list(zip(resumed["run"], resumed["step"])) == KEYS
     pd.testing.assert_frame_equal(resumed, reference)  # resumed runs end exactly where uninterrupted ones do

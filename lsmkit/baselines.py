@@ -26,7 +26,12 @@ Fallbacks (documented, never a crash):
 - ``SeasonalNaive`` and ``AutoRegressive`` are forecasters: hidden minutes with visible data after
   them are filled by ``Linear``; a day-earlier value that is missing falls back to the last visible
   value; a channel with fewer than ``2 * lags + 2`` visible minutes before its forecast, or whose
-  fitted AR model is not stationary (it would diverge), is held at its last visible value.
+  fitted AR model is not stationary (it would diverge), is held at its last visible value;
+- an empty batch (no windows, minutes or channels) comes back as it is, with nothing to fill.
+
+Bad input is refused with a ``TypeError``/``ValueError`` naming it: windows that are not a window
+batch or hold infinite values, duplicate channels, and masks that are not boolean, have other
+dims or sizes, or were made for other windows or channels.
 
 Forecasters carry ``tasks = ("extrapolation",)``; :func:`lsmkit.evaluate` runs a method only on its
 ``tasks`` (all of them when the attribute is absent or None).
@@ -40,7 +45,7 @@ import numpy as np
 import xarray as xr
 
 from .channels import get_channel
-from .data import validate_windows
+from .data import validate_recordings, validate_windows
 
 __all__ = ["Baseline", "WindowMean", "Nearest", "Linear", "KNN", "MICE", "SeasonalNaive", "AutoRegressive",
            "classical"]
@@ -59,9 +64,11 @@ class Baseline:
     def impute(self, windows: xr.Dataset, mask: xr.DataArray | None = None) -> xr.Dataset:
         """Fill the values hidden by ``mask`` and the missing ones; observed, unhidden values stay."""
         visible = _visible(windows, mask)
-        low, high = _ranges(windows)
-        filled = np.clip(self._fill(visible, windows), low, high)  # never outside what a sensor can report
-        values = np.where(np.isnan(visible), filled, visible).astype(np.float32)
+        if visible.size:  # an empty batch has nothing to fill
+            low, high = _ranges(windows)
+            filled = np.clip(self._fill(visible, windows), low, high)  # never outside what a sensor can report
+            visible = np.where(np.isnan(visible), filled, visible)
+        values = visible.astype(np.float32)
         out = windows.copy()
         signal = windows["signal"].transpose("window", "time", "channel")
         out["signal"] = signal.copy(data=values).transpose(*windows["signal"].dims)
@@ -79,17 +86,49 @@ class Baseline:
 
 
 # ---- shared helpers -----------------------------------------------------------------------------
+DIMS = ("window", "time", "channel")
+
+
+def _integer(name: str, value, minimum: int = 1, expected: str = "a positive integer") -> int:
+    """``value`` as an int, refusing fractions, strings, None and bools with a message naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be {expected}, got {value!r}")
+    if not float(value).is_integer() or value < minimum:
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return int(value)
+
+
+def _duplicates(values) -> list[str]:
+    values = [str(v) for v in values]
+    return sorted({v for v in values if values.count(v) > 1})
+
+
 def _visible(windows: xr.Dataset, mask: xr.DataArray | None) -> np.ndarray:
     """(W, T, C) float32 array of what a method may see: observed and not hidden, NaN elsewhere."""
     validate_windows(windows)
-    signal = windows["signal"].transpose("window", "time", "channel").values.astype(np.float32)
+    if _duplicates(windows["channel"].values):
+        raise ValueError(f"windows have duplicate channels {_duplicates(windows['channel'].values)}")
+    signal = windows["signal"].transpose(*DIMS).values.astype(np.float32)
+    infinite = np.isinf(signal).any(axis=(0, 1))  # (C,)
+    if infinite.any():  # an inf would be kept as observed and spread by every fill that averages it
+        names = [str(c) for c in windows["channel"].values[infinite]]
+        raise ValueError(f"windows hold infinite values in channels {names}; mark values the sensor did not produce as NaN")
     if mask is None:
         return signal
     if not isinstance(mask, xr.DataArray) or mask.dtype != bool:
-        raise TypeError(f"mask must be a boolean xarray.DataArray (see lsmkit.masks), got {type(mask).__name__}")
-    mask = mask.transpose("window", "time", "channel")
+        kind = f"a DataArray of {mask.dtype}" if isinstance(mask, xr.DataArray) else type(mask).__name__
+        raise TypeError(f"mask must be a boolean xarray.DataArray (see lsmkit.masks), got {kind}")
+    if set(mask.dims) != set(DIMS):
+        raise ValueError(f"mask must have dims {DIMS}, got {mask.dims}")
+    mask = mask.transpose(*DIMS)
+    if "window" in mask.coords and "window" in windows.coords and (
+            mask.sizes["window"] == windows.sizes["window"]
+            and not np.array_equal(mask["window"].values, windows["window"].values)):
+        raise ValueError("mask was made for other windows (its 'window' coordinate differs); build it from these windows")
     if "channel" in mask.coords:  # align by name, as the model wrapper does, not by position
-        unknown = set(mask["channel"].values) - set(windows["channel"].values)
+        if _duplicates(mask["channel"].values):
+            raise ValueError(f"mask has duplicate channels {_duplicates(mask['channel'].values)}")
+        unknown = {str(c) for c in mask["channel"].values} - {str(c) for c in windows["channel"].values}
         if unknown:
             raise ValueError(f"mask has channels {sorted(unknown)} that the windows do not")
         mask = mask.reindex(channel=windows["channel"].values, fill_value=False)
@@ -182,9 +221,11 @@ class _CrossChannel(Baseline):
     """
 
     def __init__(self, max_fit_rows: int = 1500, rng=0):
-        if int(max_fit_rows) < 10:
-            raise ValueError(f"max_fit_rows must be at least 10, got {max_fit_rows!r}")
-        self.max_fit_rows = int(max_fit_rows)
+        self.max_fit_rows = _integer("max_fit_rows", max_fit_rows, 10, "an integer of at least 10")
+        try:
+            np.random.default_rng(rng)
+        except (TypeError, ValueError):
+            raise TypeError(f"rng must be a non-negative integer seed, a numpy Generator or None, got {rng!r}") from None
         self.rng = rng
 
     def _imputer(self, rows: np.ndarray):
@@ -222,9 +263,7 @@ class KNN(_CrossChannel):
 
     def __init__(self, k: int = 5, max_fit_rows: int = 1500, rng=0):
         super().__init__(max_fit_rows, rng)
-        if int(k) < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
-        self.k = int(k)
+        self.k = _integer("k", k)
 
     def _imputer(self, rows):
         from sklearn.impute import KNNImputer
@@ -242,7 +281,7 @@ class MICE(_CrossChannel):
 
     def __init__(self, max_iter: int = 10, max_fit_rows: int = 1500, rng=0):
         super().__init__(max_fit_rows, rng)
-        self.max_iter = int(max_iter)
+        self.max_iter = _integer("max_iter", max_iter)
 
     def _imputer(self, rows):
         from sklearn.experimental import enable_iterative_imputer  # noqa: F401  (registers the class)
@@ -250,10 +289,12 @@ class MICE(_CrossChannel):
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: bounded at 0 below
-            low, high = np.nanmin(rows, axis=0), np.nanmax(rows, axis=0)
+            low, high = np.nan_to_num(np.nanmin(rows, axis=0), nan=0.0), np.nan_to_num(np.nanmax(rows, axis=0), nan=0.0)
+        # a channel constant over the fitting minutes (resting heart rate within a day) or never seen
+        # there: scikit-learn needs min < max, and a hair above its one value still pins it there
+        high = np.maximum(high, low + 1e-6)
         return IterativeImputer(max_iter=self.max_iter, random_state=int(np.random.default_rng(self.rng).integers(2**31)),
-                                keep_empty_features=True, min_value=np.nan_to_num(low, nan=0.0),
-                                max_value=np.nan_to_num(high, nan=0.0))
+                                keep_empty_features=True, min_value=low, max_value=high)
 
 
 # ---- forecasters -------------------------------------------------------------------------------------
@@ -269,10 +310,16 @@ class SeasonalNaive(Baseline):
     tasks = ("extrapolation",)
 
     def __init__(self, history: xr.Dataset | None = None, period: int = 1440):
-        if int(period) < 1:
-            raise ValueError(f"period must be a positive number of minutes, got {period!r}")
+        self.period = _integer("period", period, 1, "a positive number of minutes")
+        if history is not None:
+            if not isinstance(history, xr.Dataset):
+                raise TypeError(f"history must be recordings or windows (an xarray.Dataset), got {type(history).__name__}")
+            recordings = "signal" in history and "participant" in history["signal"].dims
+            try:
+                (validate_recordings if recordings else validate_windows)(history)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"history: {error}") from None
         self.history = history
-        self.period = int(period)
 
     def __repr__(self) -> str:
         return f"SeasonalNaive(history={'None' if self.history is None else 'Dataset'}, period={self.period})"
@@ -326,9 +373,7 @@ class AutoRegressive(Baseline):
     tasks = ("extrapolation",)
 
     def __init__(self, lags: int = 5):
-        if int(lags) < 1:
-            raise ValueError(f"lags must be a positive integer, got {lags!r}")
-        self.lags = int(lags)
+        self.lags = _integer("lags", lags)
 
     def _fill(self, visible, windows):
         from statsmodels.tsa.ar_model import AutoReg

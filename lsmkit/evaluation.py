@@ -11,6 +11,7 @@ realistic gaps against the values behind them.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -21,6 +22,7 @@ from tqdm.auto import tqdm
 from . import masks
 from .channels import get_channel
 from .data import validate_windows
+from .metrics import _aligned, _check_filled
 
 __all__ = ["TASK_SIZES", "task_mask", "evaluate"]
 
@@ -49,14 +51,19 @@ def task_mask(windows: xr.Dataset, task: str, size, rng: np.random.Generator) ->
 
 
 def _per_window(filled: xr.Dataset, reference: xr.DataArray, mask: xr.DataArray, std: np.ndarray):
-    """Sums of squared and absolute z-errors and counts per window: three (W,) arrays."""
-    scored = (mask & reference.notnull()).transpose("window", "time", "channel").values
-    error = (filled["signal"] - reference).transpose("window", "time", "channel").values / std
+    """Sums of squared and absolute z-errors and counts per window: three (W,) arrays, and the
+    number of scored values the fill left NaN or infinite."""
+    reference = reference.transpose("window", "time", "channel")
+    scored = (_aligned(mask, reference) & reference.notnull()).values
+    error = (_aligned(filled["signal"], reference) - reference).values / std  # one label order for all three
+    unfilled = int((scored & ~np.isfinite(error)).sum())
     error = np.where(scored, error, 0.0)
-    return (error**2).sum(axis=(1, 2)), np.abs(error).sum(axis=(1, 2)), scored.sum(axis=(1, 2))
+    return (error**2).sum(axis=(1, 2)), np.abs(error).sum(axis=(1, 2)), scored.sum(axis=(1, 2)), unfilled
 
 
 def _as_fill(name: str, method) -> Callable:
+    if isinstance(method, type):
+        raise TypeError(f"method {name!r} is the class {method.__name__}, not an instance; pass {method.__name__}()")
     if hasattr(method, "impute"):
         return method.impute
     if callable(method):
@@ -98,17 +105,43 @@ def evaluate(
     pandas.DataFrame
         Columns ``task``, ``size``, ``method``, ``mse``, ``mae`` (both on z-scored values),
         ``n`` (scored values), ``mse_low``, ``mse_high`` (bootstrap interval over windows).
+        A row's scores are NaN, with a ``RuntimeWarning`` naming it, when its mask hides no
+        observed value (nothing to score) or the method left a scored value NaN or infinite.
     """
     validate_windows(windows)
+    if not windows.sizes["window"]:
+        raise ValueError("windows hold no window to evaluate")
+    if bool(np.isinf(windows["signal"]).any()):
+        raise ValueError("windows hold infinite values; mark values the sensor did not produce as NaN")
+    if not isinstance(methods, Mapping):
+        raise TypeError(f"methods must be a mapping of display name -> method, got {type(methods).__name__}")
     if not methods:
         raise ValueError("methods is empty: pass at least one name -> method with impute(windows, mask)")
     fills = {name: _as_fill(name, method) for name, method in methods.items()}
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}")
+    try:
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    except (TypeError, ValueError):
+        raise TypeError(f"rng must be a non-negative integer seed, a numpy Generator or None, got {rng!r}") from None
     if tasks is None:
         tasks = {**TASK_SIZES, **({"gaps": (None,)} if "truth" in windows else {})}
+    if not isinstance(tasks, Mapping):
+        raise TypeError(f"tasks must be a mapping of task -> sizes such as {{'interpolation': (30, 60)}}, "
+                        f"got {type(tasks).__name__}")
     tasks = dict(tasks)
+    for task, sizes in tasks.items():  # all checked before any method runs
+        if task not in (*TASK_SIZES, "gaps"):
+            raise ValueError(f"unknown task {task!r}; expected one of {', '.join([*TASK_SIZES, 'gaps'])}")
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+            raise TypeError(f"tasks[{task!r}] must be a sequence of sizes such as (30, 60), got {sizes!r}")
+        if task == "gaps" and "truth" not in windows:
+            raise ValueError("the 'gaps' task scores the device's own gaps against the simulator's 'truth' "
+                             "variable, which these windows lack")
+    if not sum(len(s) for s in tasks.values()):
+        raise ValueError(f"tasks hold no size to score: {tasks!r}")
     std = np.array([get_channel(c).std for c in windows["channel"].values], dtype=np.float32)
     boot = rng.integers(0, windows.sizes["window"], size=(n_boot, windows.sizes["window"]))
     rows = []
@@ -117,17 +150,27 @@ def evaluate(
         for size in sizes:
             mask = task_mask(windows, task, size, rng)
             reference = windows["truth"] if task == "gaps" else windows["signal"]
+            if not bool((mask & reference.notnull()).any()):
+                warnings.warn(f"task {task!r} size {size!r} hides no observed value: nothing to score, its scores are NaN",
+                              RuntimeWarning, stacklevel=2)
             for name, fill in fills.items():
                 if getattr(methods[name], "tasks", None) is not None and task not in methods[name].tasks:
                     continue
-                squared, absolute, count = _per_window(fill(windows, mask), reference, mask, std)
+                filled = fill(windows, mask)
+                _check_filled(filled, windows, f"the result of method {name!r}")
+                squared, absolute, count, unfilled = _per_window(filled, reference, mask, std)
                 n = int(count.sum())
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    resampled = squared[boot].sum(axis=1) / count[boot].sum(axis=1)
-                    lower, upper = np.nanquantile(resampled, [(1 - level) / 2, (1 + level) / 2]) if n else (np.nan,) * 2
-                rows.append({"task": task, "size": size, "method": name,
-                             "mse": squared.sum() / n if n else np.nan, "mae": absolute.sum() / n if n else np.nan,
-                             "n": n, "mse_low": lower, "mse_high": upper})
+                row = {"task": task, "size": size, "method": name, "mse": np.nan, "mae": np.nan, "n": n,
+                       "mse_low": np.nan, "mse_high": np.nan}
+                if unfilled:
+                    warnings.warn(f"method {name!r} left {unfilled} scored values NaN or infinite on task {task!r} "
+                                  f"size {size!r}; its scores there are NaN", RuntimeWarning, stacklevel=2)
+                elif n:
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        resampled = squared[boot].sum(axis=1) / count[boot].sum(axis=1)  # NaN: no scored value drawn
+                    lower, upper = np.nanquantile(resampled, [(1 - level) / 2, (1 + level) / 2])
+                    row.update(mse=squared.sum() / n, mae=absolute.sum() / n, mse_low=lower, mse_high=upper)
+                rows.append(row)
             bar.update()
     bar.close()
     return pd.DataFrame(rows)

@@ -34,6 +34,13 @@ __all__ = ["DEFAULT_WEIGHTS", "PretrainedLSM", "load_pretrained", "list_pretrain
 
 DEFAULT_WEIGHTS = "lsm-2m"
 _RANGES = np.array([c.valid_range for c in CHANNELS], dtype=np.float32)  # (C, 2)
+_CARD_KEYS = ("weights_file", "sha256", "model_config", "window_minutes", "channels", "norm_mean", "norm_std")
+
+
+def _is_whole(value) -> bool:
+    """An int, or a float with no fraction (``30.0``); never a bool, a string or None."""
+    return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            and float(value).is_integer())
 
 
 def _weights_dir() -> Path:
@@ -58,10 +65,21 @@ def load_pretrained(name: str | None = None, *, device: str = "cpu") -> "Pretrai
     from safetensors.torch import load_file
 
     name = str(name or DEFAULT_WEIGHTS)
+    try:
+        torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', got {device!r}") from None
     card_path = Path(name) if name.endswith(".json") else _weights_dir() / f"{name}.json"
     if not card_path.exists():
         raise ValueError(f"unknown pretrained model {name!r}; available: {', '.join(list_pretrained()) or 'none'}")
-    card = json.loads(card_path.read_text())
+    try:
+        card = json.loads(card_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"card {card_path} is not valid JSON ({error}); reinstall lsmkit or re-export the "
+                         f"weights") from None
+    missing = [k for k in _CARD_KEYS if not isinstance(card, dict) or k not in card]
+    if missing:
+        raise ValueError(f"card {card_path} lacks {missing}; it was not written by lsmkit.pretrained.export_weights")
     weights = card_path.with_name(card["weights_file"])
     if not weights.exists():
         raise FileNotFoundError(f"weights file {weights} is missing; reinstall lsmkit")
@@ -128,9 +146,11 @@ class PretrainedLSM:
     """A pretrained LSM in physical units: impute, forecast, reconstruct, embed window batches."""
 
     def __init__(self, model: LSM, card: dict, batch_size: int = 256):
+        if not _is_whole(batch_size) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.model = model
         self.card = card
-        self.batch_size = batch_size
+        self.batch_size = int(batch_size)
         self.mean = np.asarray(card["norm_mean"], dtype=np.float32)
         self.std = np.asarray(card["norm_std"], dtype=np.float32)
         self.minutes = int(card["window_minutes"])
@@ -144,21 +164,33 @@ class PretrainedLSM:
                 f"validation MSE {val})")
 
     # ---- boundaries ------------------------------------------------------------------------
-    def _signal(self, windows: xr.Dataset) -> np.ndarray:
-        """Canonical-order (W, T, 26) float32 array; absent channels all-NaN."""
+    def _check_windows(self, windows: xr.Dataset) -> None:
         validate_windows(windows)
         if windows.sizes["time"] != self.minutes:
             raise ValueError(f"windows are {windows.sizes['time']} minutes long; this model takes {self.minutes}-minute "
                              f"windows (cut them with lsmkit.to_windows(..., minutes={self.minutes}))")
+
+    def _signal(self, windows: xr.Dataset) -> np.ndarray:
+        """Canonical-order (W, T, 26) float32 array; absent channels all-NaN."""
+        self._check_windows(windows)
+        channels = list(windows["channel"].values)
+        if len(set(channels)) != len(channels):
+            raise ValueError(f"windows have duplicate channels {sorted({str(c) for c in channels if channels.count(c) > 1})}")
         # validate_windows fixed the dim order; absent channels become NaN
-        signal = windows["signal"].reindex(channel=list(CHANNEL_NAMES))
-        return signal.values.astype(np.float32)
+        signal = windows["signal"].reindex(channel=list(CHANNEL_NAMES)).values.astype(np.float32)
+        infinite = np.isinf(signal).any(axis=(0, 1))  # (C,)
+        if infinite.any():  # one inf poisons every token it shares attention with: refuse it
+            names = [c for c, bad in zip(CHANNEL_NAMES, infinite) if bad]
+            raise ValueError(f"windows hold infinite values in channels {names}; mark values the sensor did not "
+                             f"produce as NaN")
+        return signal
 
     def _mask(self, mask, windows: xr.Dataset) -> np.ndarray:
         if mask is None:
             return np.zeros((windows.sizes["window"], self.minutes, len(CHANNEL_NAMES)), dtype=bool)
         if not isinstance(mask, xr.DataArray) or mask.dtype != bool:
-            raise TypeError(f"mask must be a boolean xarray.DataArray (see lsmkit.masks), got {type(mask).__name__}")
+            kind = f"a DataArray of {mask.dtype}" if isinstance(mask, xr.DataArray) else type(mask).__name__
+            raise TypeError(f"mask must be a boolean xarray.DataArray (see lsmkit.masks), got {kind}")
         if set(mask.dims) != set(masks.DIMS):
             raise ValueError(f"mask must have dims {masks.DIMS}, got {mask.dims}")
         mask = mask.transpose(*masks.DIMS)
@@ -166,7 +198,11 @@ class PretrainedLSM:
             raise ValueError(f"mask shape {mask.shape} differs from the windows' {windows['signal'].shape}")
         if "window" in mask.coords and not np.array_equal(mask["window"].values, windows["window"].values):
             raise ValueError("mask was made for other windows (its 'window' coordinate differs); build it from these windows")
-        if "channel" in mask.coords:
+        if "channel" in mask.coords:  # aligned by name, not by position
+            other = sorted({str(c) for c in mask["channel"].values} ^ {str(c) for c in windows["channel"].values})
+            if other or len(set(mask["channel"].values)) != mask.sizes["channel"]:
+                raise ValueError(f"mask channels differ from the windows' (not in both: {other}, or duplicated); "
+                                 f"build the mask from these windows")
             return mask.reindex(channel=list(CHANNEL_NAMES), fill_value=False).values
         channels = list(windows["channel"].values)
         full = np.zeros(mask.shape[:2] + (len(CHANNEL_NAMES),), dtype=bool)
@@ -201,7 +237,12 @@ class PretrainedLSM:
         return self._output(windows, self._reconstruct(signal, self._mask(mask, windows)))
 
     def impute(self, windows: xr.Dataset, mask: xr.DataArray | None = None) -> xr.Dataset:
-        """Fill the values hidden by ``mask`` and the missing ones; observed, unhidden values stay."""
+        """Fill the values hidden by ``mask`` and the missing ones; observed, unhidden values stay.
+
+        A window with nothing visible (all missing, or all hidden) has no token for the encoder to
+        see; its fill is the model's unconditional guess, the same for every such window. An empty
+        batch (no windows) comes back empty.
+        """
         signal = self._signal(windows)
         hidden = self._mask(mask, windows)
         rec = self._reconstruct(signal, hidden)
@@ -210,6 +251,12 @@ class PretrainedLSM:
 
     def forecast(self, windows: xr.Dataset, minutes: int) -> xr.Dataset:
         """Predict the last ``minutes`` of each window from the minutes before them."""
+        self._check_windows(windows)  # first: the window length bounds the horizon
+        if not isinstance(minutes, (int, float, np.integer, np.floating)) or isinstance(minutes, bool):
+            raise TypeError(f"minutes (the forecast horizon) must be an integer, got {minutes!r}")
+        if not _is_whole(minutes) or not 1 <= minutes <= self.minutes:
+            raise ValueError(f"minutes (the forecast horizon) must be an integer between 1 and the window length "
+                             f"{self.minutes}, got {minutes!r}")
         return self.impute(windows, masks.extrapolation(windows, minutes))
 
     @torch.inference_mode()

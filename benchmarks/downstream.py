@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+import _report  # the sibling module: machine info, versions, result files
 import lsmkit
 from lsmkit import downstream, probe
 from lsmkit.model import LSM
@@ -154,6 +155,18 @@ def main():
     text = "\n".join(sections)
     (args.out_dir / "downstream.md").write_text(text)
     print(text)
+    _report.write_json(args.out_dir, "downstream", headline(summary, targets), seconds=time.perf_counter() - started)
+
+
+def headline(summary: pd.DataFrame, targets: pd.DataFrame) -> dict:
+    """Macro F1 of the linear probe and the from-scratch baselines at 5 and 10 shots, and the target."""
+    f1 = summary[summary["metric"] == "macro_f1"].set_index(["task", "method", "shots"])["mean"]
+    numbers = {f"{task}, {k}-shot macro F1: {method}": round(float(f1[(task, method, k)]), 3)
+               for task in ("activity", "exercise") for k in (5, 10) for method in ("linear probe", *BASELINES)
+               if (task, method, k) in f1.index}
+    for _, row in targets.iterrows():
+        numbers[f"{row['task']}: target met"] = bool(all(v for k, v in row.items() if k != "task" and pd.notna(v)))
+    return numbers
 
 
 if __name__ == "__main__":

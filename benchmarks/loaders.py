@@ -1,6 +1,6 @@
 """Loader throughput and bounded-memory streaming of a store larger than memory.
 
-    python benchmarks/loaders.py [--gigabytes 5] [--rows 2000000] [--workdir DIR] [--out FILE.md]
+    python benchmarks/loaders.py [--gigabytes 5] [--rows 2000000] [--workdir DIR] [--out-dir benchmarks/results]
 
 1. ``lsmkit.read_table`` rows/s on a generated wide table (naive local times in Europe/Berlin,
    8 channels, 20 participants) as a DataFrame and as a CSV file, and on the same data as a
@@ -19,7 +19,6 @@ temporary directory that is deleted at the end.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import multiprocessing
 import os
@@ -31,6 +30,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+import _report  # the sibling module: machine info, versions, result files
 
 MINUTES_PER_YEAR = 365 * 1440
 WIDE_COLUMNS = 8  # channels in the generated wide table
@@ -222,8 +223,10 @@ def main():
     parser.add_argument("--rows", type=int, default=2_000_000, help="rows of the wide table for read_table")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--workdir", default=None, help="where to put the temporary store (default: the system tmp)")
-    parser.add_argument("--out", default=None, help="also write the table and numbers to this .md (and .json) file")
+    parser.add_argument("--out-dir", type=Path, default=Path(__file__).parent / "results",
+                        help="where loaders.md and loaders.json go")
     args = parser.parse_args()
+    started = time.perf_counter()
 
     import dask
     import pandas as pd
@@ -261,11 +264,12 @@ def main():
     footer = f"peak RSS while streaming: {stream['peak_rss_mb']:.0f} MB (limit 1024 MB: {verdict})"
     report = "\n".join(header + ["", table(results), "", footer])
     print(report)
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(f"# benchmarks/loaders.py\n\n```\n{report}\n```\n")
-        out.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str))
+    headline = {f"{r['phase']} (rows/s)": round(r["rows"] / r["seconds"])
+                for r in results if r["rows"]}
+    headline |= {f"lazy windowing of a {write['uncompressed_gb']:.1f} GB store (windows/s)": round(stream["iterate_rate"]),
+                 "peak memory while lazily windowing (MB)": round(stream["peak_rss_mb"])}
+    _report.write(args.out_dir, "loaders", "```\n" + report + "\n```", headline,
+                  seconds=time.perf_counter() - started, phases=results)
     if verdict != "OK":
         raise SystemExit(1)
 

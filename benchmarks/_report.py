@@ -1,0 +1,91 @@
+"""What every benchmark writes next to its numbers: the machine, the versions, and a headline.
+
+Each script writes ``<out-dir>/<name>.md`` (for people) and ``<out-dir>/<name>.json`` (for
+``python -m benchmarks``, which gathers the headlines of all of them into one README):
+``{"benchmark", "command", "seconds", "machine", "headline": {label: value}}``.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGES = ("lsmkit", "numpy", "pandas", "xarray", "dask", "zarr", "scipy", "scikit-learn", "torch", "plotly",
+            "ipywidgets", "pypots")
+
+
+def cpu_model() -> str:
+    """The processor's marketing name (Linux), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def versions(names=PACKAGES) -> dict[str, str | None]:
+    """Installed version of each package (None: not installed)."""
+    found = {"python": platform.python_version()}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def commit() -> str | None:
+    """The repository's commit, with ``+dirty`` when the working tree has changes."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
+def machine() -> dict:
+    """The machine and software a benchmark ran on."""
+    pages = os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
+    return {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "cores_this_process_may_use": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "memory_gib": round(pages * os.sysconf("SC_PAGE_SIZE") / 2**30, 1) if pages else None,
+        "platform": platform.platform(),
+        "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+        "commit": commit(),
+        "versions": versions(),
+    }
+
+
+def _command() -> str:
+    return " ".join(["python", *sys.argv])
+
+
+def write(out_dir, name: str, markdown: str, headline: dict, seconds: float | None = None, **extra) -> Path:
+    """Write ``<name>.md`` (the command, then ``markdown``) and ``<name>.json`` to ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{name}.md").write_text(f"# {name}\n\n`{_command()}`\n\n{markdown.rstrip()}\n")
+    return write_json(out_dir, name, headline, seconds, **extra)
+
+
+def write_json(out_dir, name: str, headline: dict, seconds: float | None = None, **extra) -> Path:
+    """Write ``<name>.json``: the benchmark, its command, duration, machine, versions and headline."""
+    record = {"benchmark": name, "command": _command(), "seconds": seconds, "machine": machine(), "headline": headline,
+              **extra}
+    path = Path(out_dir) / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return path

@@ -1,0 +1,63 @@
+"""The one benchmark command, ``python -m benchmarks``: it runs the chosen scripts in their own
+processes and gathers machine, versions and headline numbers into one results folder."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def benchmarks(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "benchmarks", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_runs_the_chosen_benchmarks_and_gathers_their_headlines(tmp_path):
+    earlier = {"benchmark": "widgets", "headline": {"MaskExplorer: p95 (ms)": 86.9}}
+    (tmp_path / "widgets.json").write_text(json.dumps(earlier))  # results of an earlier invocation
+    done = benchmarks("--quick", "--only", "simulator", "--out-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    record = json.loads((tmp_path / "simulator.json").read_text())
+    assert record["benchmark"] == "simulator" and record["seconds"] > 0
+    rates = record["headline"]
+    assert set(rates) == {"simulate (windows/s, one core)", "simulate + to_windows (windows/s, one core)"}
+    assert all(isinstance(v, int) and v > 0 for v in rates.values())
+    machine = json.loads((tmp_path / "machine.json").read_text())
+    assert machine["cores"] >= 1 and machine["versions"]["numpy"] and machine["versions"]["python"]
+    assert (tmp_path / "logs" / "simulator.log").read_text().startswith("$ ")
+
+    readme = (tmp_path / "README.md").read_text()
+    assert "| [simulator](simulator.md) | simulator windows/s on one core | ok |" in readme
+    assert f"| simulate (windows/s, one core) | {rates['simulate (windows/s, one core)']} |" in readme
+    assert "| [loaders](loaders.md) |" in readme and "not run (earlier results kept)" in readme
+    assert "### widgets (an earlier run, written" in readme and "| MaskExplorer: p95 (ms) | 86.9 |" in readme
+
+
+def test_unknown_benchmark_is_refused_by_name(tmp_path):
+    done = benchmarks("--only", "simulator,warp-drive", "--out-dir", str(tmp_path))
+    assert done.returncode != 0 and "unknown benchmark(s) warp-drive; choose from simulator" in done.stderr
+    assert not any(tmp_path.iterdir())  # nothing ran
+
+
+def test_a_failing_benchmark_is_reported_the_others_still_run_and_the_exit_status_says_so(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("benchmarks_main", ROOT / "benchmarks" / "__main__.py")
+    runner = importlib.util.module_from_spec(spec)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the runner puts benchmarks/ on it: undone after the test
+    monkeypatch.setitem(sys.modules, "benchmarks_main", runner)  # dataclasses look their module up there
+    spec.loader.exec_module(runner)
+    ghost = runner.Benchmark("ghost", "a script that does not exist")
+    simulator = next(b for b in runner.BENCHMARKS if b.name == "simulator")
+    monkeypatch.setattr(runner, "BENCHMARKS", (ghost, simulator))
+    monkeypatch.setattr(runner, "NAMES", ("ghost", "simulator"))
+    with pytest.raises(SystemExit, match="failed: ghost"):
+        runner.main(["--quick", "--out-dir", str(tmp_path)])
+    readme = (tmp_path / "README.md").read_text()
+    assert "| [ghost](ghost.md) | a script that does not exist | failed (exit 2) |" in readme
+    assert "| [simulator](simulator.md) | simulator windows/s on one core | ok |" in readme
+    assert "ghost.py" in (tmp_path / "logs" / "ghost.log").read_text()

@@ -73,7 +73,8 @@ def _names(text: str | None) -> list[str]:
 def run(benchmark: Benchmark, quick: bool, out_dir: Path) -> dict:
     """Run one benchmark script in its own process; its output goes to ``logs/<name>.log``."""
     args = benchmark.quick if quick else benchmark.full
-    command = [sys.executable, str(HERE / f"{benchmark.name}.py"), *args, "--out-dir", str(out_dir)]
+    where = out_dir.relative_to(ROOT) if out_dir.is_relative_to(ROOT) else out_dir
+    command = [sys.executable, f"benchmarks/{benchmark.name}.py", *args, "--out-dir", str(where)]
     log = out_dir / "logs" / f"{benchmark.name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

@@ -22,6 +22,8 @@ variables in :func:`to_windows`. An optional ``truth`` variable holds the values
 
 from __future__ import annotations
 
+import warnings
+import zoneinfo
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,7 +50,7 @@ _GROUPS = {c.name: c.group for c in CHANNELS}
 
 
 def _channel_coords(channels: Sequence[str]) -> dict:
-    channels = [resolve_channel(c) for c in channels]
+    channels = [resolve_channel(c) for c in ([channels] if isinstance(channels, str) else channels)]
     if len(set(channels)) != len(channels):
         raise ValueError(f"duplicate channels after alias resolution: {channels}")
     return {
@@ -58,13 +60,61 @@ def _channel_coords(channels: Sequence[str]) -> dict:
     }
 
 
-def _as_signal(signal, ndim: int) -> np.ndarray:
-    values = np.asarray(signal)
-    if values.ndim != ndim:
-        raise ValueError(f"signal must have {ndim} dimensions, got shape {values.shape}")
+def _as_signal(signal, dims: tuple[str, str, str]) -> np.ndarray:
+    if isinstance(signal, xr.DataArray) and set(signal.dims) == set(dims) and signal.dims != dims:
+        # Positions, not names, would be used below: refuse rather than mislabel the axes.
+        raise ValueError(f"signal has dims {signal.dims}, expected {dims}; transpose it first")
+    try:
+        values = np.asarray(signal)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"signal must be a regular {dims} array of numbers: {err}") from None
+    if values.ndim != len(dims):
+        raise ValueError(f"signal must have {len(dims)} dimensions {dims}, got shape {values.shape}")
     if not np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.complexfloating):
         raise TypeError(f"signal must be real numbers, got dtype {values.dtype}")
     return values.astype(np.float32, copy=False)
+
+
+def _per_row(name: str, values, n: int, row: str) -> np.ndarray:
+    """One value per window/participant, as a 1-D object array; the count must match ``signal``."""
+    values = np.asarray(values, dtype=object)
+    if values.ndim != 1 or len(values) != n:
+        shown = values.tolist() if values.size <= 8 else f"{values.size} values"
+        raise ValueError(f"{name} must give one value per {row} ({n} in signal), got {shown!r}")
+    return values
+
+
+def _starts(start, n: int, row: str) -> np.ndarray:
+    """Start times as UTC datetime64[ns]: naive times are UTC, timezone-aware ones are converted."""
+    values = _per_row("start", np.atleast_1d(np.asarray(start, dtype=object)), n, row)
+    try:
+        parsed = pd.to_datetime(values, utc=True)
+    except (ValueError, TypeError, OverflowError) as err:
+        raise ValueError(f"start must hold dates and times, one per {row}: {err}") from None
+    if parsed.isna().any():
+        raise ValueError(f"start is missing (NaT) for {row} {int(np.argmax(parsed.isna()))}")
+    return parsed.tz_localize(None).values.astype("datetime64[ns]")
+
+
+def _variables(variables: dict, dims: tuple[str, str, str]) -> dict:
+    """Keyword arguments of make_*: ``(dims, values[, attrs])`` tuples, or arrays labelled by rank."""
+    out = {}
+    for name, value in variables.items():
+        if isinstance(value, tuple):
+            out[name] = value
+            continue
+        value = np.asarray(value)
+        if value.ndim > len(dims):
+            raise ValueError(f"variable {name!r} has {value.ndim} dimensions; expected at most {len(dims)} {dims}")
+        out[name] = (dims[: value.ndim], value)
+    return out
+
+
+def _check_channel_count(values: np.ndarray, coords: dict) -> None:
+    names = list(coords["channel"][1])
+    if values.shape[2] != len(names):
+        raise ValueError(f"signal has {values.shape[2]} channel(s) along its last axis, but channels names "
+                         f"{len(names)}: {names}")
 
 
 def make_windows(
@@ -81,22 +131,18 @@ def make_windows(
     (canonical names or aliases). Further keyword arguments become variables: a 1-D array is a
     per-window label, a 2-D one a per-minute label, or pass ``(dims, values)`` tuples.
     """
-    values = _as_signal(signal, 3)
+    values = _as_signal(signal, ("window", "time", "channel"))
     n_window, n_time, _ = values.shape
     coords = {
         "window": np.arange(n_window),
         "time": ("time", np.arange(n_time, dtype=np.int32), {"long_name": "minutes since the window start"}),
-        "participant": ("window", np.asarray(participant, dtype=object)),
-        "start": ("window", pd.to_datetime(np.asarray(start)).values.astype("datetime64[ns]")),
+        "participant": ("window", _per_row("participant", participant, n_window, "window")),
+        "start": ("window", _starts(start, n_window, "window")),
         **_channel_coords(channels),
     }
+    _check_channel_count(values, coords)
     data_vars = {"signal": (("window", "time", "channel"), values)}
-    for name, value in variables.items():
-        if isinstance(value, tuple):
-            data_vars[name] = value
-        else:
-            value = np.asarray(value)
-            data_vars[name] = (("window", "time", "channel")[: value.ndim], value)
+    data_vars.update(_variables(variables, ("window", "time", "channel")))
     ds = xr.Dataset(data_vars, coords=coords)
     validate_windows(ds)
     return ds
@@ -117,28 +163,35 @@ def make_recordings(
     are converted). ``timezone`` is one IANA name for all or one per participant. Keyword arguments
     become variables as in :func:`make_windows`, with ``participant`` in place of ``window``.
     """
-    values = _as_signal(signal, 3)
+    values = _as_signal(signal, ("participant", "time", "channel"))
     n_participant, n_time, _ = values.shape
-    start = pd.to_datetime(np.atleast_1d(np.asarray(start, dtype=object)), utc=True).tz_localize(None)
     if isinstance(timezone, str):
         timezone = [timezone] * n_participant
     coords = {
-        "participant": ("participant", np.asarray(participant, dtype=object)),
+        "participant": ("participant", _per_row("participant", participant, n_participant, "participant")),
         "time": ("time", np.arange(n_time, dtype=np.int32), {"long_name": "minutes since the participant start"}),
-        "start": ("participant", start.values.astype("datetime64[ns]"), {"timezone": "UTC"}),
-        "timezone": ("participant", np.asarray(timezone, dtype=object)),
+        "start": ("participant", _starts(start, n_participant, "participant"), {"timezone": "UTC"}),
+        "timezone": ("participant", _zones(timezone, n_participant)),
         **_channel_coords(channels),
     }
+    _check_channel_count(values, coords)
     data_vars = {"signal": (("participant", "time", "channel"), values)}
-    for name, value in variables.items():
-        if isinstance(value, tuple):
-            data_vars[name] = value
-        else:
-            value = np.asarray(value)
-            data_vars[name] = (("participant", "time", "channel")[: value.ndim], value)
+    data_vars.update(_variables(variables, ("participant", "time", "channel")))
     ds = xr.Dataset(data_vars, coords=coords)
     validate_recordings(ds)
     return ds
+
+
+def _zones(timezone, n: int) -> np.ndarray:
+    zones = _per_row("timezone", timezone, n, "participant")
+    for zone in dict.fromkeys(zones.tolist()):
+        try:
+            zoneinfo.ZoneInfo(str(zone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {zone!r}; expected an IANA name such as 'Europe/Berlin' or 'UTC'"
+            ) from None
+    return zones
 
 
 def _validate(ds, kind: str, dims: tuple[str, str, str]) -> None:
@@ -153,9 +206,15 @@ def _validate(ds, kind: str, dims: tuple[str, str, str]) -> None:
     for coord in ("channel", dims[0] if dims[0] == "participant" else "participant", "start"):
         if coord not in ds.coords:
             raise ValueError(f"{kind} is missing the {coord!r} coordinate")
-    unknown = [c for c in ds["channel"].values if c not in CHANNEL_NAMES]
+    names = [str(c) for c in ds["channel"].values]
+    unknown = [c for c in names if c not in CHANNEL_NAMES]
     if unknown:
         raise ValueError(f"{kind} has unknown channels {unknown}; expected canonical names from lsmkit.CHANNELS")
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        raise ValueError(f"{kind} has duplicate channels {twice}; expected each channel once")
+    if not np.issubdtype(ds["start"].dtype, np.datetime64):
+        raise TypeError(f"{kind} 'start' coordinate must be datetime64 (UTC), got {ds['start'].dtype}")
 
 
 def validate_windows(ds) -> None:
@@ -194,18 +253,18 @@ def to_windows(
     max_missing
         Keep windows whose missing fraction is at most this. The fraction counts only channels
         the recordings carry at all (a channel that is NaN everywhere is absent, not missing), so
-        data from a device with five sensors is not rejected for lacking the other 21.
+        data from a device with five sensors is not rejected for lacking the other 21. When no
+        window qualifies, the result is an empty batch and a ``UserWarning`` says so.
 
     Per-minute variables are windowed alongside ``signal``; per-participant variables become
     per-window ones. When a per-minute ``activity`` label is present, per-window ``exercise``
     and ``dominant_activity`` labels are derived from it (see :func:`lsmkit.labels.window_labels`).
     """
     validate_recordings(recordings)
-    if int(minutes) != minutes or minutes < 1:
-        raise ValueError(f"minutes must be a positive integer, got {minutes!r}")
-    stride = int(minutes if stride is None else stride)
-    if stride < 1:
-        raise ValueError(f"stride must be a positive integer, got {stride!r}")
+    minutes = _positive_int("minutes", minutes)
+    stride = minutes if stride is None else _positive_int("stride", stride)
+    if not _is_real(max_missing):
+        raise TypeError(f"max_missing must be a fraction in [0, 1], got {max_missing!r}")
     if not 0.0 <= max_missing <= 1.0:
         raise ValueError(f"max_missing must be a fraction in [0, 1], got {max_missing!r}")
     n_time = recordings.sizes["time"]
@@ -229,10 +288,30 @@ def to_windows(
     frac = (edges["end"].values - before) / (minutes * present.sum())  # (P, W)
     p_idx, w_idx = np.nonzero(frac <= max_missing)
     first = offsets[w_idx]
+    if not len(p_idx):  # an empty batch is valid, but almost never what was meant
+        warnings.warn(
+            f"no {minutes}-minute window has at most {max_missing:g} of its values missing (the sparsest has "
+            f"{float(frac.min()):.3g}); returning an empty batch (raise max_missing= to keep sparser windows)",
+            UserWarning, stacklevel=2,
+        )
 
     out = cut_windows(recordings, p_idx, first, minutes)
     out.attrs.update(window_stride=stride, max_missing=float(max_missing))
     return out
+
+
+def _is_real(value) -> bool:
+    """A real number, and not a bool (``True`` is an int to Python, but never a meant count)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _positive_int(name: str, value) -> int:
+    """A positive whole number (an int, or a float without fraction such as ``300.0``)."""
+    if not _is_real(value):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if not np.isfinite(value) or int(value) != value or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def cut_windows(recordings: xr.Dataset, participant, first, minutes: int) -> xr.Dataset:

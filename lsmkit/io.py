@@ -14,6 +14,7 @@ variable, coordinate, dtype and attribute.
 
 from __future__ import annotations
 
+import datetime
 import os
 import warnings
 import zoneinfo
@@ -55,6 +56,9 @@ _COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zst")
 # one participant's recording over decades; refuse it rather than exhaust memory.
 _MAX_GRID_BYTES = 8 * 2**30
 _NS_PER_MINUTE = 60 * 10**9
+# Times must fit datetime64[ns] (1677-09-21 to 2262-04-11) or they silently wrap around; a day of
+# margin each side leaves room for time-zone conversion.
+_EARLIEST, _LATEST = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-10")
 _OFFSET_RE = r"(?:[zZ]|[+-]\d\d(?::?\d\d)?)$"
 # Text that means "no value" in a numeric column (pyarrow's CSV null markers, so frames and files agree).
 _NA_TEXT = frozenset(
@@ -281,6 +285,8 @@ def _read_source(source, timestamp: str, participant: str, channel: str | None):
         path = Path(source)
         if not path.exists():
             raise FileNotFoundError(f"no such file: {str(path)!r}")
+        if path.is_dir() and not path.name.lower().endswith(_PARQUET_SUFFIXES):  # *.parquet: a partitioned dataset
+            raise ValueError(f"{str(path)!r} is a directory; expected a CSV or Parquet file")
         kind = _file_kind(path)
         frame = _read_csv(path, (participant, channel)) if kind == "csv" else _read_parquet(path)
         rows = _Rows(path.name, True, frame.index)
@@ -328,6 +334,7 @@ def _read_csv(path: Path, text_columns) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    _check_text(path)
     bad = []
 
     def on_bad_row(row):  # collect every malformed row, report them together below
@@ -345,8 +352,18 @@ def _read_csv(path: Path, text_columns) -> pd.DataFrame:
         )
     except pa.ArrowInvalid as err:
         if "Empty CSV file" in str(err):
-            raise ValueError(f"{path.name} is empty (no header, no rows)") from None
-        raise ValueError(f"could not parse {path.name} as CSV: {err}") from None
+            size = path.stat().st_size
+            if size == 0:
+                raise ValueError(f"{path.name} is empty (0 bytes: no header, no rows)") from None
+            raise ValueError(
+                f"{path.name} is empty or cut short: {size} bytes, but no complete header line and no rows"
+            ) from None
+        hint = " (the file is not UTF-8 text; save it as UTF-8)" if "invalid UTF8" in str(err) else ""
+        raise ValueError(f"could not parse {path.name} as CSV{hint}: {err}") from None
+    except OSError as err:  # pyarrow's I/O errors: a truncated or corrupt compressed stream
+        if isinstance(err, (FileNotFoundError, PermissionError)):
+            raise
+        raise ValueError(f"could not read {path.name} (truncated or corrupt?): {err}") from None
     if bad:
         first = bad[0]
         line = first.number if first.number is not None else _find_line(path, first.text)
@@ -356,6 +373,19 @@ def _read_csv(path: Path, text_columns) -> pd.DataFrame:
             f"{where} has {first.actual_columns} field(s), expected {first.expected_columns}: {first.text!r}"
         )
     return table.to_pandas()
+
+
+def _check_text(path: Path) -> None:
+    """Refuse binary files (a Parquet or Excel file named .csv) before pyarrow trips over them."""
+    if path.suffix.lower() in _COMPRESSION_SUFFIXES:  # decompressed by pyarrow; its errors say enough
+        return
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    if b"\x00" in head:
+        raise ValueError(
+            f"{path.name} is not a text file (it holds NUL bytes); expected CSV text in UTF-8. "
+            f"Is it a Parquet or spreadsheet file with the wrong suffix?"
+        )
 
 
 def _find_line(path: Path, text: str) -> int | None:
@@ -616,6 +646,14 @@ def _parse_times(column: pd.Series, rows: _Rows) -> pd.Series:
     missing = parsed.isna().to_numpy()
     if missing.any():
         raise ValueError(f"timestamp column {name!r} is empty at {rows.name(int(np.argmax(missing)))}")
+    wall = parsed.dt.tz_localize(None) if isinstance(parsed.dtype, pd.DatetimeTZDtype) else parsed
+    outside = ((wall < _EARLIEST) | (wall > _LATEST)).to_numpy()
+    if outside.any():
+        i = int(np.argmax(outside))
+        raise ValueError(
+            f"timestamp column {name!r} holds {parsed.iloc[i]} at {rows.name(i)}, outside the years "
+            f"{_EARLIEST.year}-{_LATEST.year} that lsmkit can represent (datetime64[ns]); is the year right?"
+        )
     return parsed.reset_index(drop=True)
 
 
@@ -626,12 +664,21 @@ def _parse_time_strings(text: pd.Series, rows: _Rows) -> pd.Series:
         raise ValueError(f"timestamp column {name!r} has no values")
     kind = pd.api.types.infer_dtype(present, skipna=True)
     if kind in ("datetime", "datetime64"):  # Timestamp/datetime objects, perhaps in several zones
-        return _to_datetime_objects(text)
+        return _to_datetime_objects(text, rows)
+    if kind == "date":  # pyarrow reads date-only CSV columns ("2024-01-01") as datetime.date objects
+        text, kind = text.map(lambda v: v.isoformat(), na_action="ignore"), "string"
     if kind != "string":
-        not_text = present.map(lambda v: not isinstance(v, str)).to_numpy()
-        v = present.iloc[int(np.argmax(not_text))]
+        not_text = text.map(lambda v: not isinstance(v, str) and not pd.isna(v)).to_numpy(dtype=bool)
+        i = int(np.argmax(not_text))
+        v = text.iloc[i]
+        if isinstance(v, (pd.Timestamp, np.datetime64, datetime.date)):
+            raise TypeError(
+                f"timestamp column {name!r} mixes text and {type(v).__name__} values ({v!r} at {rows.name(i)}); "
+                f"expected all text or all datetimes"
+            )
         raise TypeError(
-            f"timestamp column {name!r} holds {type(v).__name__} values such as {v!r}; expected dates and times"
+            f"timestamp column {name!r} holds {type(v).__name__} values such as {v!r} at {rows.name(i)}; "
+            f"expected dates and times"
         )
     text = text.str.strip()
     try:
@@ -655,7 +702,15 @@ def _parse_time_strings(text: pd.Series, rows: _Rows) -> pd.Series:
     )
 
 
-def _to_datetime_objects(values: pd.Series) -> pd.Series:
+def _to_datetime_objects(values: pd.Series, rows: _Rows) -> pd.Series:
+    aware = np.array([getattr(v, "tzinfo", None) is not None for v in values], dtype=bool)
+    naive = ~aware & values.notna().to_numpy()
+    if aware.any() and naive.any():  # as for text: naive times in an aware column have no meaning
+        i, j = int(np.argmax(naive)), int(np.argmax(aware))
+        raise ValueError(
+            f"timestamp column {values.name!r} mixes times with and without a time zone: {values.iloc[i]!r} at "
+            f"{rows.name(i)} has none, {values.iloc[j]!r} at {rows.name(j)} has one; expected one or the other"
+        )
     try:
         return pd.to_datetime(values)
     except (ValueError, TypeError):  # aware objects in several zones: same instants, in UTC
@@ -1044,8 +1099,13 @@ def load_dataset(path) -> xr.Dataset:
     See :func:`open_dataset` for the lazy version.
     """
     ds = _open(path, chunks=None)
-    loaded = ds.load()
-    ds.close()
+    try:
+        loaded = ds.load()
+    except Exception as err:  # a corrupt or truncated chunk: the codec's own error type
+        raise ValueError(f"could not read the data in {str(path)!r} (corrupt or truncated?): "
+                         f"{type(err).__name__}: {err}") from None
+    finally:
+        ds.close()
     return loaded
 
 
@@ -1053,10 +1113,29 @@ def _open(path, chunks):
     path, fmt = _format(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file or store: {str(path)!r}")
+    if fmt == "netcdf" and path.is_dir():
+        raise ValueError(f"{str(path)!r} is a directory; expected a netCDF file")
     # "time" counts minutes; never let CF decoding turn it into dates or durations.
     options = dict(decode_times={"time": False}, decode_timedelta={"time": False})
     engine = "h5netcdf" if fmt == "netcdf" else "zarr"
-    ds = xr.open_dataset(path, engine=engine, chunks=None, **options)
+    try:
+        ds = xr.open_dataset(path, engine=engine, chunks=None, **options)
+    except PermissionError:
+        raise
+    except Exception as err:  # h5py, zarr and their codecs raise OSError, KeyError and their own types
+        raise ValueError(
+            f"could not read {str(path)!r} as {'netCDF' if fmt == 'netcdf' else 'zarr'} (empty, truncated or "
+            f"another format?): {type(err).__name__}: {err}"
+        ) from None
+    if fmt == "zarr" and path.is_dir():
+        # Consolidated metadata outlives the arrays it lists: a partial copy would read as all-NaN.
+        lost = [name for name in ds.variables if not (path / str(name)).is_dir()]
+        if lost:
+            ds.close()
+            raise ValueError(
+                f"{str(path)!r} is incomplete: its metadata lists {lost} but the store has no such arrays "
+                f"(a partial copy or an interrupted write?)"
+            )
     try:
         form = _form(ds)
     except (TypeError, ValueError) as err:

@@ -20,7 +20,7 @@ entries that were truly observed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import xarray as xr
@@ -43,25 +43,65 @@ def _template(windows) -> xr.DataArray:
         if windows.dims != DIMS:
             raise ValueError(f"windows must have dims {DIMS}, got {windows.dims}")
         return xr.zeros_like(windows, dtype=bool)
-    shape = tuple(int(s) for s in windows)
-    if len(shape) != 3 or min(shape) < 1:
-        raise ValueError(f"a mask shape must be (window, time, channel) with positive sizes, got {windows!r}")
-    return xr.DataArray(np.zeros(shape, dtype=bool), dims=DIMS)
+    if isinstance(windows, np.ndarray) and windows.ndim != 1:
+        raise TypeError(f"windows is a numpy array of shape {windows.shape}; pass the window batch (an xarray.Dataset, "
+                        f"see lsmkit.make_windows), its 'signal' DataArray, or a (window, time, channel) shape")
+    if isinstance(windows, (str, bytes, Mapping)) or not isinstance(windows, Iterable):
+        raise TypeError(f"windows must be a window batch (xarray.Dataset), its 'signal' DataArray or a "
+                        f"(window, time, channel) shape, got {type(windows).__name__}")
+    shape = tuple(windows)
+    if len(shape) != 3 or not all(_is_int(s) and s >= 1 for s in shape):
+        raise ValueError(f"a mask shape must be (window, time, channel) with positive integer sizes, got {windows!r}")
+    return xr.DataArray(np.zeros(tuple(int(s) for s in shape), dtype=bool), dims=DIMS)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
 def _rng(rng) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (bool, np.bool_, float, np.floating, str)):  # numpy's own message would not say "rng"
+        raise TypeError(f"rng must be a numpy.random.Generator, an integer seed or None, got {rng!r}")
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"rng must be a numpy.random.Generator, a non-negative integer seed or None, got {rng!r} "
+                        f"({err})") from None
+
+
+def _count(name: str, value, upper: int, what: str) -> int:
+    """A whole number in [1, upper]; ``what`` says what the upper bound is."""
+    message = f"{name} must be an integer between 1 and {what}{upper}, got {value!r}"
+    if not _is_real(value):
+        raise TypeError(message)
+    if not np.isfinite(value) or int(value) != value or not 1 <= value <= upper:
+        raise ValueError(message)
+    return int(value)
 
 
 def _minutes(template: xr.DataArray, minutes) -> int:
-    n_time = template.sizes["time"]
-    if int(minutes) != minutes or not 1 <= minutes <= n_time:
-        raise ValueError(f"minutes must be an integer between 1 and the window length {n_time}, got {minutes!r}")
-    return int(minutes)
+    return _count("minutes", minutes, template.sizes["time"], "the window length ")
+
+
+def _patch(patch) -> tuple[int, int]:
+    message = f"patch must be (minutes, channels), two positive integers, got {patch!r}"
+    if isinstance(patch, (str, bytes)) or not isinstance(patch, Iterable):
+        raise TypeError(message)
+    patch = tuple(patch)
+    if len(patch) != 2 or not all(_is_int(p) and p >= 1 for p in patch):
+        raise ValueError(message)
+    return int(patch[0]), int(patch[1])
 
 
 def patch_grid(n_time: int, n_channel: int, patch: tuple[int, int] = PATCH) -> tuple[int, int]:
     """Number of patches along time and channel (partial patches at the edges count)."""
+    patch = _patch(patch)
     return -(-n_time // patch[0]), -(-n_channel // patch[1])
 
 
@@ -70,8 +110,11 @@ def random(windows, ratio: float = 0.8, rng=None, *, patch: tuple[int, int] = PA
 
     The count per window is ``round(ratio * n_patches)``, exactly; which ones is random.
     """
+    if not _is_real(ratio):
+        raise TypeError(f"ratio must be a number in [0, 1], got {ratio!r}")
     if not 0.0 <= ratio <= 1.0:
         raise ValueError(f"ratio must be in [0, 1], got {ratio!r}")
+    patch = _patch(patch)
     mask = _template(windows)
     n_window, n_time, n_channel = mask.shape
     pt, pc = patch_grid(n_time, n_channel, patch)
@@ -117,7 +160,11 @@ def sensors(windows, channels: Sequence[str] | None = None, n: int | None = None
     if channels is not None:
         if "channel" not in mask.coords:
             raise ValueError("naming channels needs windows with a 'channel' coordinate")
+        if not isinstance(channels, (str, Iterable)):
+            raise TypeError(f"channels must be a channel name or a list of names, got {type(channels).__name__}")
         names = [resolve_channel(c) for c in ([channels] if isinstance(channels, str) else channels)]
+        if not names:
+            raise ValueError("channels names no channel; pass at least one name (or n= for random channels)")
         present = list(mask["channel"].values)
         missing = [c for c in names if c not in present]
         if missing:
@@ -125,9 +172,7 @@ def sensors(windows, channels: Sequence[str] | None = None, n: int | None = None
         data[:, :, [present.index(c) for c in names]] = True
         return mask.copy(data=data)
 
-    n_channel = mask.sizes["channel"]
-    if int(n) != n or not 1 <= n <= n_channel:
-        raise ValueError(f"n must be an integer between 1 and {n_channel}, got {n!r}")
+    n = _count("n", n, mask.sizes["channel"], "")
     observed = _observed_channels(windows, mask.shape)  # (W, C)
     # Observed channels sort first (random order among them), then the rest.
     keys = _rng(rng).random(observed.shape) - observed
@@ -146,19 +191,46 @@ def _observed_channels(windows, shape) -> np.ndarray:
     return np.ones((shape[0], shape[2]), dtype=bool)
 
 
+def _check_mask(mask, name: str) -> None:
+    if not isinstance(mask, xr.DataArray):
+        hint = " (pass masks as separate arguments: union(*masks))" if isinstance(mask, (list, tuple)) else ""
+        raise TypeError(f"{name} must be a boolean xarray.DataArray, got {type(mask).__name__}{hint}")
+    if mask.dtype != bool:
+        raise TypeError(f"{name} must be boolean (True = hidden), got dtype {mask.dtype}")
+    if mask.dims != DIMS:
+        raise ValueError(f"{name} must have dims {DIMS}, got {mask.dims}")
+
+
+def _check_same_cells(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
+    """Same shape and, where both are labelled, the same labels: xarray would otherwise align by label
+    and silently drop the cells that only one of them has."""
+    if a.shape != b.shape:
+        raise ValueError(f"{what} differ in shape: {a.shape} vs {b.shape} {DIMS}")
+    for dim in DIMS:
+        if dim in a.indexes and dim in b.indexes and set(a.indexes[dim]) != set(b.indexes[dim]):
+            only = sorted(map(str, set(a.indexes[dim]) ^ set(b.indexes[dim])))[:5]
+            raise ValueError(f"{what} differ in their {dim!r} labels (e.g. {', '.join(only)} in only one)")
+
+
 def union(*masks: xr.DataArray) -> xr.DataArray:
-    """Entries hidden by any of ``masks`` (which must share dims and shape)."""
+    """Entries hidden by any of ``masks`` (which must share dims, shape and labels)."""
     if not masks:
         raise ValueError("union needs at least one mask")
     out = masks[0]
-    for m in masks[1:]:
-        if m.shape != out.shape:
-            raise ValueError(f"masks differ in shape: {out.shape} vs {m.shape}")
+    _check_mask(out, "mask 0")
+    for i, m in enumerate(masks[1:], start=1):
+        _check_mask(m, f"mask {i}")
+        _check_same_cells(out, m, "masks")
         out = out | m
     return out
 
 
 def scored(mask: xr.DataArray, windows) -> xr.DataArray:
     """Entries that count in a metric: hidden by ``mask`` and truly observed in ``windows``."""
-    signal = windows["signal"] if isinstance(windows, xr.Dataset) else windows
+    _check_mask(mask, "mask")
+    signal = windows["signal"] if isinstance(windows, xr.Dataset) and "signal" in windows else windows
+    if not isinstance(signal, xr.DataArray) or signal.dims != DIMS:
+        raise TypeError(f"windows must be a window batch (xarray.Dataset with 'signal') or its 'signal' DataArray "
+                        f"with dims {DIMS}, got {type(windows).__name__}")
+    _check_same_cells(mask, signal, "mask and windows")
     return mask & signal.notnull()

@@ -40,11 +40,19 @@ def _labels_differ(a, b, dim: str) -> bool:
 
 def _check_filled(filled, windows: xr.Dataset, what: str = "filled") -> None:
     """Raise unless ``filled`` is a window batch with the windows' dims, sizes, windows and channels
-    (in any order): anything less would be aligned away by xarray and scored on what is left."""
+    (in any order; more channels are fine, so that a subset of channels can be scored): anything
+    less would be aligned away by xarray and scored on what is left."""
     if not isinstance(filled, xr.Dataset) or "signal" not in filled:
         raise TypeError(f"{what} must be filled windows (an xarray.Dataset with 'signal', as impute returns), "
                         f"got {type(filled).__name__}")
     signal, expected = filled["signal"], windows["signal"]
+    if "channel" in filled.coords and "channel" in windows.coords:
+        have = {str(c) for c in filled["channel"].values}
+        lacking = [str(c) for c in windows["channel"].values if str(c) not in have]
+        if lacking:
+            raise ValueError(f"{what} lacks channels {lacking} of the windows")
+        signal = signal.sel(channel=windows["channel"].values)
+        filled = filled.sel(channel=windows["channel"].values)
     if set(signal.dims) != set(expected.dims) or any(signal.sizes[d] != expected.sizes[d] for d in expected.dims):
         raise ValueError(f"{what} has sizes {dict(signal.sizes)}; the windows' are {dict(expected.sizes)}")
     for dim in ("window", "time", "channel"):

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import xarray as xr
 
 import lsmkit
 from lsmkit import masks
@@ -51,6 +52,19 @@ def test_error_table_pools_by_count():
 
 # ---- classification scores ---------------------------------------------------------------------
 from lsmkit.metrics import classification_scores, confusion_matrix  # noqa: E402
+
+
+def test_a_fill_over_more_channels_scores_the_windows_channels_only():
+    windows = _windows()
+    mask = masks.extrapolation(windows, 10)
+    filled = windows.copy()
+    filled["signal"] = windows["signal"].fillna(0.0) + xr.DataArray([1.0, 3.0], dims="channel")
+    one = windows.sel(channel=["steps"])
+    table = error_table({"fill": filled}, one, mask.sel(channel=["steps"]))  # the fill holds heart_rate too
+    assert list(table.loc["fill"].index) == ["steps", "all"]
+    assert table.loc[("fill", "steps"), "mae"] == pytest.approx(3.0) and table.loc[("fill", "all"), "n"] == 20
+    with pytest.raises(ValueError, match=r"filled lacks channels \['heart_rate'\] of the windows"):
+        scored_errors(filled.sel(channel=["steps"]), windows, mask)
 
 
 def test_known_confusion_matrix_gives_known_scores():

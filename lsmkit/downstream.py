@@ -26,6 +26,11 @@ streams; seeds are limited to 32 bits so they cannot spill into it) and names it
 
 from __future__ import annotations
 
+import math
+import numbers
+import re
+import warnings
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -48,6 +53,15 @@ TASKS: dict[str, tuple[str, ...]] = {
 EVALUATION_STREAM = 41
 
 
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_whole(value) -> bool:
+    """A whole number (an int, or a float such as 3.0); not a bool, NaN, inf or a string."""
+    return _is_real(value) and math.isfinite(value) and int(value) == value
+
+
 def evaluation_cohort(n_participants: int = 64, days: int = 14, seed: int = 0, *, chunk: int = 16) -> xr.Dataset:
     """Simulated recordings of participants kept out of every pretraining run.
 
@@ -55,11 +69,11 @@ def evaluation_cohort(n_participants: int = 64, days: int = 14, seed: int = 0, *
     EVALUATION_STREAM, k])``), so a cohort's first participants do not depend on its size beyond
     their chunk. Participants are named ``E000``, ``E001``, ...
     """
-    if int(n_participants) != n_participants or n_participants < 1:
+    if not _is_whole(n_participants) or n_participants < 1:
         raise ValueError(f"n_participants must be a positive integer, got {n_participants!r}")
-    if int(chunk) != chunk or chunk < 1:
+    if not _is_whole(chunk) or chunk < 1:
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
-    if isinstance(seed, bool) or int(seed) != seed or not 0 <= seed < 2**32:
+    if not _is_whole(seed) or not 0 <= seed < 2**32:
         raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
     parts = []
     for k, first in enumerate(range(0, int(n_participants), int(chunk))):
@@ -108,18 +122,21 @@ def session_windows(recordings: xr.Dataset, minutes: int = 300, *, negatives: fl
     :data:`lsmkit.labels.MIN_EXERCISE_MINUTES` gets one ``minutes``-long window that contains it whole,
     its offset in the window drawn uniformly. ``negatives`` times as many windows without a single
     exercise minute are drawn per participant (at random 10-minute-aligned starts). Windows whose
-    missing fraction exceeds ``max_missing`` are dropped. The per-window labels ``exercise`` and
+    missing fraction exceeds ``max_missing`` are dropped; recordings without a single such session
+    give an empty batch, with a warning. The per-window labels ``exercise`` and
     ``dominant_activity`` and per-participant ones such as ``age`` come along (see
     :func:`lsmkit.to_windows`); the result is ordered by participant and start.
     """
     validate_recordings(recordings)
-    if not 0.0 <= max_missing <= 1.0:
+    if not (_is_real(max_missing) and 0.0 <= max_missing <= 1.0):
         raise ValueError(f"max_missing must be a fraction in [0, 1], got {max_missing!r}")
-    if negatives < 0:
+    if not (_is_real(negatives) and 0 <= negatives < np.inf):
         raise ValueError(f"negatives must be a non-negative ratio, got {negatives!r}")
     n_time = recordings.sizes["time"]
-    if int(minutes) != minutes or not 1 <= minutes <= n_time:
-        raise ValueError(f"minutes must be an integer in [1, {n_time}] (the recording length), got {minutes!r}")
+    if not _is_whole(minutes) or not MIN_EXERCISE_MINUTES <= minutes <= n_time:
+        raise ValueError(f"minutes must be an integer in [{MIN_EXERCISE_MINUTES}, {n_time}] (an exercise window "
+                         f"holds at least {MIN_EXERCISE_MINUTES} exercise minutes; {n_time} is the recording "
+                         f"length), got {minutes!r}")
     minutes, rng = int(minutes), np.random.default_rng(rng)
     table = sessions(recordings)
     length = table["end"] - table["first"]
@@ -146,6 +163,10 @@ def session_windows(recordings: xr.Dataset, minutes: int = 300, *, negatives: fl
     first = np.concatenate([first_pos, *first_neg]).astype(np.int64)
     keep = (missing[p_idx, first + minutes] - missing[p_idx, first]) / minutes <= max_missing
     order = np.lexsort((first[keep], p_idx[keep]))
+    if not keep.any():
+        warnings.warn(f"no exercise session of {MIN_EXERCISE_MINUTES} to {minutes} minutes fits a window with at "
+                      f"most {max_missing:.0%} missing values in these recordings: the result has no windows",
+                      stacklevel=2)
     out = cut_windows(recordings, p_idx[keep][order], first[keep][order], minutes)
     out.attrs.update(window_placement="around exercise sessions", negatives=float(negatives),
                      max_missing=float(max_missing))
@@ -157,24 +178,32 @@ def task_windows(windows: xr.Dataset, task: str) -> xr.Dataset:
 
     ``"exercise"``: every window, labelled by the ``exercise`` flag. ``"activity"``: exercise
     windows only, labelled by their dominant class (8 classes). ``"age"``: every window, labelled
-    by its participant's age bin (needs an ``age`` variable).
+    by its participant's age bin (needs an ``age`` variable). Windows with a missing value of the
+    variable a task reads are refused; a task left with no windows warns and returns them empty.
     """
     validate_windows(windows)
-    if task not in TASKS:
+    if not isinstance(task, str) or task not in TASKS:
         raise ValueError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
     needs = {"exercise": "exercise", "activity": "dominant_activity", "age": "age"}[task]
     if needs not in windows:
         raise ValueError(f"task {task!r} needs a per-window {needs!r} variable; variables: "
                          f"{sorted(windows.data_vars)}")
+    if windows[needs].dims != ("window",):
+        raise ValueError(f"task {task!r} needs a per-window {needs!r} with dims ('window',), got {windows[needs].dims}")
+    missing = np.flatnonzero(pd.isna(windows[needs].values))
+    if missing.size:
+        raise ValueError(f"task {task!r} needs every window's {needs!r}; {missing.size} windows have none, e.g. "
+                         f"windows {missing[:5].tolist()}: drop those windows first")
     if task == "exercise":
         codes = windows["exercise"].values.astype(np.int8)
     elif task == "activity":
         windows = windows.isel(window=np.flatnonzero(windows["dominant_activity"].values > 0))
         codes = windows["dominant_activity"].values.astype(np.int8) - 1
     else:
-        if np.isnan(windows["age"].values.astype(float)).any():
-            raise ValueError("task 'age' needs every window's age; drop windows with a missing age first")
         codes = age_bin(windows["age"].values)
+    if windows.sizes["window"] == 0:
+        warnings.warn(f"task {task!r} has no windows" + (" (none of these windows holds exercise)"
+                                                           if task == "activity" else ""), stacklevel=2)
     values, attrs = categorical(codes, TASKS[task], long_name=f"{task} class")
     return windows.assign(label=("window", values, attrs))
 
@@ -186,38 +215,82 @@ def labelled_windows(recordings: xr.Dataset, labels: pd.DataFrame | str, minutes
 
     ``align="start"`` starts each window at its event, ``"center"`` centres it there. The windows
     carry a categorical ``label`` (categories in sorted order) ready for :func:`lsmkit.probe.evaluate`.
-    Rows whose participant is unknown or whose window would leave the recording raise an error that
-    lists them.
+    Rows whose participant, start or label is missing or unknown, whose start is not a time, or
+    whose window would leave the recording raise an error that lists them (rows counted from 0, as
+    in the DataFrame; in a CSV the first line after the header is row 0).
     """
     validate_recordings(recordings)
     if isinstance(labels, (str, bytes)) or hasattr(labels, "__fspath__"):
-        labels = pd.read_csv(labels)
+        try:
+            labels = pd.read_csv(labels)
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"labels file {labels!r} is empty; expected a header participant,start,label "
+                             "and one row per labelled event") from None
+    if not isinstance(labels, pd.DataFrame):
+        raise TypeError(f"labels must be a DataFrame or the path of a CSV file, got {type(labels).__name__}")
     missing = {"participant", "start", "label"} - set(labels.columns)
     if missing:
         raise ValueError(f"labels need columns participant, start and label; missing {sorted(missing)}")
     if align not in ("start", "center"):
         raise ValueError(f"align must be 'start' or 'center', got {align!r}")
+    n_time = recordings.sizes["time"]
+    if not _is_whole(minutes) or not 1 <= minutes <= n_time:
+        raise ValueError(f"minutes must be an integer in [1, {n_time}] (the recording length), got {minutes!r}")
+    minutes = int(minutes)
+    if len(labels) == 0:
+        raise ValueError("labels have no rows: nothing to cut")
+    labels = labels.reset_index(drop=True)
+    for column in ("participant", "label"):
+        blank = labels[column].isna() | (labels[column].astype(str).str.strip() == "")
+        if blank.any():
+            raise ValueError(f"labels column {column!r} is missing in {int(blank.sum())} rows, e.g. rows "
+                             f"{np.flatnonzero(blank)[:5].tolist()} (a truncated file?)")
     known = {str(p): i for i, p in enumerate(recordings["participant"].values)}
     unknown = sorted(set(labels["participant"].astype(str)) - set(known))
     if unknown:
         raise ValueError(f"labels name participants not in the recordings: {unknown[:5]}")
     p_idx = labels["participant"].astype(str).map(known).to_numpy()
-    when = pd.to_datetime(labels["start"], utc=True).dt.tz_localize(None).to_numpy()
+    when = _start_times(labels["start"]).to_numpy()
     first = ((when - recordings["start"].values[p_idx]) // np.timedelta64(1, "m")).astype(np.int64)
     first = first - (minutes // 2 if align == "center" else 0)
-    outside = (first < 0) | (first + minutes > recordings.sizes["time"])
+    outside = (first < 0) | (first + minutes > n_time)
     if outside.any():
         raise ValueError(f"{outside.sum()} labelled windows leave the recordings, e.g. rows "
                          f"{np.flatnonzero(outside)[:5].tolist()}")
-    out = cut_windows(recordings, p_idx, first, minutes)
     categories = sorted(labels["label"].astype(str).unique())
     if len(categories) > 127:
-        raise ValueError(f"labels have {len(categories)} distinct values; categorical labels hold at most 127")
-    names = [c.replace(" ", "_") for c in categories]  # flag_meanings are space-separated
+        raise ValueError(f"labels have {len(categories)} distinct values; categorical labels hold at most 127 "
+                         f"(e.g. {categories[:3]}): is 'label' a free-text or numeric column?")
+    names = [re.sub(r"\s", "_", c) for c in categories]  # flag_meanings are space-separated
     if len(set(names)) < len(names):
-        clash = sorted(c for c in categories if names.count(c.replace(" ", "_")) > 1)
+        clash = sorted(c for c in categories if names.count(re.sub(r"\s", "_", c)) > 1)
         raise ValueError(f"labels {clash} become the same name once spaces are underscores; rename one")
     codes = pd.Categorical(labels["label"].astype(str), categories=categories).codes
     values, attrs = categorical(codes, names, long_name="your label")
-    return out.assign(label=("window", values, attrs))
+    return cut_windows(recordings, p_idx, first, minutes).assign(label=("window", values, attrs))
 
+
+def _start_times(start: pd.Series) -> pd.Series:
+    """``start`` as naive UTC times, or an error listing the rows that are missing, not a time, or
+    outside the dates pandas can hold."""
+    if pd.api.types.is_numeric_dtype(start) and not pd.api.types.is_bool_dtype(start):
+        raise ValueError(f"labels column 'start' holds numbers ({start.iloc[0]}, ...), whose unit and epoch are "
+                         "ambiguous; give times such as '2024-05-01 08:30' or datetimes")
+    try:
+        with warnings.catch_warnings():  # element-wise parsing of mixed formats is fine, and said below if not
+            warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+            when = pd.to_datetime(start, utc=True)
+    except (TypeError, ValueError, OverflowError):  # pandas' parse and out-of-bounds errors: find the rows
+        when = pd.Series([_one_time(v) for v in start], index=start.index)
+    bad = np.flatnonzero(when.isna())
+    if bad.size:
+        raise ValueError(f"labels column 'start' has {bad.size} missing, unparsable or out-of-range times, "
+                         f"e.g. rows {bad[:5].tolist()}: {[start.iloc[i] for i in bad[:3]]}")
+    return when.dt.tz_localize(None)
+
+
+def _one_time(value):
+    try:
+        return pd.to_datetime(value, utc=True)
+    except (TypeError, ValueError, OverflowError):
+        return pd.NaT

@@ -42,7 +42,11 @@ def window_labels(activity: xr.DataArray) -> dict[str, xr.DataArray]:
 
 
 def age_bin(age) -> np.ndarray:
-    """Index into :data:`AGE_BINS` for each age in years."""
-    age = np.asarray(age)
+    """Index into :data:`AGE_BINS` for each age in years (known, and at least the youngest bin's 18)."""
+    age = np.asarray(age, dtype=float)
+    bad = np.flatnonzero(~(age >= AGE_BINS[0][1]))  # NaN too: searchsorted would put it in "65+"
+    if bad.size:
+        raise ValueError(f"age must be known and at least {AGE_BINS[0][1]} (the youngest of AGE_BINS); got "
+                         f"{age.ravel()[bad[0]]} at index {bad[0]}")
     edges = np.array([lo for _, lo, _ in AGE_BINS[1:]])
     return np.searchsorted(edges, age, side="right").astype(np.int8)

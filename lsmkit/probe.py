@@ -37,7 +37,9 @@ Shapes: ``W`` windows, ``T`` minutes, ``C`` channels, ``N`` tokens, ``Nt`` token
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+import math
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -79,8 +81,9 @@ def labels(windows: xr.Dataset, label: str = "label") -> tuple[np.ndarray, tuple
         return np.array([lookup[v] for v in values.tolist()], dtype=np.int64), names
     if values.dtype == bool:
         return values.astype(np.int64), ("False", "True")
-    if values.dtype.kind == "f" and np.isnan(values).any():
-        raise ValueError(f"{label!r} has missing values; drop those windows first")
+    if values.dtype.kind in "fO" and pd.isna(values).any():
+        raise ValueError(f"{label!r} has missing values in {int(pd.isna(values).sum())} windows, e.g. windows "
+                         f"{np.flatnonzero(pd.isna(values))[:5].tolist()}; drop those windows first")
     names, y = np.unique(values.astype(str) if values.dtype.kind == "O" else values, return_inverse=True)
     return y.astype(np.int64), tuple(str(n) for n in names)
 
@@ -94,10 +97,13 @@ def split_participants(windows: xr.Dataset, y=None, *, test_fraction: float = 0.
     with windows from at least two participants appears on both sides.
     """
     validate_windows(windows)
-    if not 0.0 < test_fraction < 1.0:
+    if not (_is_real(test_fraction) and 0.0 < test_fraction < 1.0):
         raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction!r}")
+    _check_count("tries", tries)
     rng = np.random.default_rng(rng)
     people = np.asarray(windows["participant"].values).astype(str)
+    if y is not None and len(y) != len(people):
+        raise ValueError(f"y must give one label per window: expected {len(people)}, got {len(y)}")
     unique, which = np.unique(people, return_inverse=True)
     if len(unique) < 2:
         raise ValueError(f"a participant-disjoint split needs at least 2 participants, got {len(unique)}")
@@ -123,11 +129,44 @@ def sample_shots(y, k: int | None, rng=None) -> np.ndarray:
     y = np.asarray(y)
     if k is None:
         return np.arange(len(y))
-    if int(k) != k or k < 1:
+    if not _is_whole(k) or k < 1:
         raise ValueError(f"shots must be a positive integer or None (all), got {k!r}")
     rng = np.random.default_rng(rng)
     picked = [rng.permutation(np.flatnonzero(y == c))[: int(k)] for c in np.unique(y)]
-    return np.sort(np.concatenate(picked))
+    return np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int64)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_whole(value) -> bool:
+    """A whole number (an int, or a float such as 3.0); not a bool, NaN, inf or a string."""
+    return _is_real(value) and math.isfinite(value) and int(value) == value
+
+
+def _check_count(name: str, value) -> None:
+    if not (_is_whole(value) and value >= 1):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _check_positive(name: str, value) -> None:
+    if not (_is_real(value) and 0 < value < np.inf):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+def _check_training(fitted, X, y, n_classes: int) -> np.ndarray:
+    """``y`` as class indices, or an error naming what does not fit ``X`` and ``n_classes``."""
+    y = np.asarray(y)
+    _check_count("n_classes", n_classes)
+    if len(X) != len(y):
+        raise ValueError(f"{type(fitted).__name__}.fit needs one label per row: X has {len(X)} rows, y has {len(y)}")
+    if len(y) == 0:
+        raise ValueError(f"{type(fitted).__name__}.fit got no training windows (X and y are empty)")
+    if y.dtype.kind not in "iuf" or (y != np.round(y)).any() or y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(f"y must hold class indices in [0, {n_classes}) (n_classes={n_classes}); got "
+                         f"{y.dtype} values {np.unique(y)[:5].tolist()}")
+    return y.astype(np.int64)
 
 
 # ---- shared network training -------------------------------------------------------------------
@@ -157,8 +196,8 @@ class _Network:
         return [{"params": net.parameters(), "lr": self.lr}]
 
     def fit(self, X: np.ndarray, y: np.ndarray, n_classes: int, rng=None):
+        y = _check_training(self, X, y, n_classes)
         seed = _seed(rng)
-        y = np.asarray(y, dtype=np.int64)
         with torch.random.fork_rng(devices=[]):  # seeded initialisation without touching global state
             torch.default_generator.manual_seed(seed)  # the CPU generator only: fork_rng restores just that
             self.net_ = self.build(X, n_classes).cpu()
@@ -200,7 +239,18 @@ def _pretrained(model):
         from .pretrained import load_pretrained
 
         return load_pretrained()
+    if not callable(getattr(model, "embed", None)):
+        hint = f"; for a named checkpoint pass lsmkit.load_pretrained({model!r})" if isinstance(model, str) else ""
+        raise TypeError(f"model must be a pretrained model (lsmkit.load_pretrained()), got {model!r}{hint}")
     return model
+
+
+def _check_network(steps, batch_size, lr, width=1) -> None:
+    """Refuse settings that would train nothing (steps=0 leaves the random initialisation) or crash later."""
+    _check_count("steps", steps)
+    _check_count("batch_size", batch_size)
+    _check_positive("lr", lr)
+    _check_count("width", width)
 
 
 # ---- frozen-encoder probes ---------------------------------------------------------------------
@@ -217,6 +267,11 @@ class LinearProbe:
     name = "linear probe"
 
     def __init__(self, model=None, *, pool: str = "mean+max", layers: str = "all", C: float = 1.0):
+        if pool not in ("mean", "max", "mean+max"):
+            raise ValueError(f"pool must be 'mean', 'max' or 'mean+max', got {pool!r}")
+        if layers not in ("last", "all"):
+            raise ValueError(f"layers must be 'last' or 'all', got {layers!r}")
+        _check_positive("C", C)
         self.model, self.pool, self.layers, self.C = _pretrained(model), pool, layers, float(C)
 
     def features(self, windows: xr.Dataset) -> np.ndarray:
@@ -227,7 +282,7 @@ class LinearProbe:
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        y = np.asarray(y)
+        y = _check_training(self, X, y, n_classes)
         self.classes_ = np.unique(y)
         if len(self.classes_) == 1:  # nothing to separate: predict the one class seen
             self.pipeline_ = None
@@ -264,6 +319,7 @@ class ConvProbe(_Network):
     name = "conv probe"
 
     def __init__(self, model=None, *, width: int = 64, steps: int = 300, batch_size: int = 32, lr: float = 1e-3):
+        _check_network(steps, batch_size, lr, width)
         self.model, self.width, self.steps, self.batch_size, self.lr = _pretrained(model), width, steps, batch_size, lr
 
     def features(self, windows: xr.Dataset) -> np.ndarray:
@@ -306,6 +362,9 @@ class FineTune(_Network):
 
     def __init__(self, model=None, *, pretrained: bool = True, steps: int = 100, batch_size: int = 16,
                  lr: float | None = None):
+        if not isinstance(pretrained, (bool, np.bool_)):
+            raise ValueError(f"pretrained must be True (fine-tune) or False (from scratch), got {pretrained!r}")
+        _check_network(steps, batch_size, 1.0 if lr is None else lr)
         self.model, self.pretrained = _pretrained(model), bool(pretrained)
         self.steps, self.batch_size = steps, batch_size
         self.lr = lr if lr is not None else (1e-4 if pretrained else 5e-4)
@@ -350,6 +409,7 @@ class CNN(_Network):
     name = "1-D CNN"
 
     def __init__(self, *, width: int = 32, steps: int = 300, batch_size: int = 32, lr: float = 2e-3):
+        _check_network(steps, batch_size, lr, width)
         self.width, self.steps, self.batch_size, self.lr = width, steps, batch_size, lr
 
     def features(self, windows: xr.Dataset) -> np.ndarray:
@@ -375,6 +435,9 @@ def _methods(methods) -> dict:
         methods = dict(methods)
     elif hasattr(methods, "features"):
         methods = {methods.name: methods}
+    elif isinstance(methods, (str, bytes)) or not isinstance(methods, Iterable):
+        raise TypeError(f"methods must be a method (e.g. LinearProbe()), a list of them or a {{name: method}} "
+                        f"dict, got {methods!r}; default_methods() gives the paper's comparison")
     else:
         methods = list(methods)
         names = [getattr(m, "name", type(m).__name__) for m in methods]
@@ -382,6 +445,8 @@ def _methods(methods) -> dict:
         if repeated:
             raise ValueError(f"methods {repeated} share a name; pass a {{name: method}} dict to tell them apart")
         methods = dict(zip(names, methods))
+    if not methods:
+        raise ValueError("no methods to evaluate: pass at least one (default_methods() gives the paper's)")
     for name, m in methods.items():
         missing = [a for a in ("features", "fit", "predict") if not callable(getattr(m, a, None))]
         if missing:
@@ -389,9 +454,30 @@ def _methods(methods) -> dict:
     return methods
 
 
+def _check_bootstrap(n_boot, level) -> None:
+    if not (_is_whole(n_boot) and n_boot >= 0):
+        raise ValueError(f"n_boot must be a non-negative integer, got {n_boot!r}")
+    if not (_is_real(level) and 0 < level < 1):
+        raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
+
+
+def _task_labels(windows: xr.Dataset, label: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """:func:`labels`, refusing labels that leave nothing to classify."""
+    y, names = labels(windows, label)
+    present = np.unique(y)
+    if len(present) == 0:
+        raise ValueError(f"no windows to classify: the window batch with label {label!r} is empty")
+    if len(present) == 1:
+        raise ValueError(f"{label!r} has a single class ({names[present[0]]!r}) in these {len(y)} windows; "
+                         "a classifier needs at least 2")
+    return y, names
+
+
 def _bootstrap_scores(y_true, y_pred, people, n_classes, draws, level) -> dict[str, tuple[float, float]]:
     """Percentile intervals of each score over test participants resampled with replacement
-    (``draws``: ``(n_boot, n_people)`` participant indices, shared by every method)."""
+    (``draws``: ``(n_boot, n_people)`` participant indices, shared by every method); NaN without draws."""
+    if len(draws) == 0:
+        return {m: (np.nan, np.nan) for m in CLASSIFICATION_METRICS}
     _, person = np.unique(people, return_inverse=True)
     rows = [np.flatnonzero(person == p) for p in range(person.max() + 1)]
     scores = []
@@ -411,10 +497,12 @@ def evaluate(methods, windows: xr.Dataset, label: str = "label", *, test_fractio
     split, the same training seed and the same bootstrap samples, so its scores do not depend on
     which other methods are listed. Returns one row per method and metric: ``method, metric,
     value, low, high, n_train, n_test`` (interval: percentile bootstrap over test participants at
-    ``level``).
+    ``level``; ``n_boot=0`` gives NaN intervals). Labels with a single class are refused.
     """
     methods = _methods(methods)
-    y, names = labels(windows, label)
+    _check_bootstrap(n_boot, level)
+    y, names = _task_labels(windows, label)
+    n_boot = int(n_boot)
     rng = np.random.default_rng(rng)
     train, test = split_participants(windows, y, test_fraction=test_fraction, rng=rng)
     seed = int(rng.integers(2**31))
@@ -441,12 +529,20 @@ def few_shot(methods, windows: xr.Dataset, label: str = "label", *, shots: Seque
     training side (``None``: all of them); every method sees the same split and sample. Features
     are computed once per method. Returns one row per method, shots and draw with
     ``n_train, n_test`` and the scores of :data:`lsmkit.metrics.CLASSIFICATION_METRICS`;
-    ``shots`` is ``-1`` for "all". See :func:`summarise` for intervals.
+    ``shots`` is ``-1`` for "all"; a class with fewer than ``k`` training windows contributes all of
+    them. See :func:`summarise` for intervals. Labels with a single class are refused.
     """
     methods = _methods(methods)
-    if int(draws) != draws or draws < 1:
-        raise ValueError(f"draws must be a positive integer, got {draws!r}")
-    y, names = labels(windows, label)
+    _check_count("draws", draws)
+    if isinstance(shots, (str, bytes)) or not isinstance(shots, Iterable):
+        raise TypeError(f"shots must be a sequence of shot counts such as (1, 5, None), got {shots!r}")
+    shots = list(shots)
+    if not shots:
+        raise ValueError("shots is empty: give at least one number of labelled windows per class (None: all)")
+    for k in shots:
+        if k is not None and not (_is_whole(k) and k >= 1):
+            raise ValueError(f"shots must be positive integers or None (all), got {k!r} in {shots}")
+    y, names = _task_labels(windows, label)
     rng = np.random.default_rng(rng)
     plan = []  # (draw, k, train, test): the same for every method
     for d in range(int(draws)):
@@ -469,18 +565,27 @@ def summarise(table: pd.DataFrame, *, n_boot: int = 2000, level: float = 0.95, r
 
     Takes :func:`few_shot`'s table (with a ``task`` column too, as the benchmark writes it: then
     each task is summarised on its own); returns ``[task,] method, shots, metric, mean, low, high,
-    draws``.
+    draws`` (``n_boot=0``: NaN ``low`` and ``high``).
     """
     metrics = [m for m in CLASSIFICATION_METRICS if m in table]
     if not metrics or not {"method", "shots"} <= set(table.columns):
         raise ValueError("expected few_shot's table (columns method, shots and scores)")
+    if len(table) == 0:
+        raise ValueError("the table is empty: nothing to summarise (did few_shot get any shots or methods?)")
+    for m in metrics:
+        if not pd.api.types.is_numeric_dtype(table[m]) or pd.api.types.is_bool_dtype(table[m]):
+            raise ValueError(f"score column {m!r} must hold numbers, got {table[m].dtype} values")
+        if table[m].isna().any():
+            raise ValueError(f"score column {m!r} has missing values in rows "
+                             f"{table.index[table[m].isna()][:5].tolist()}; drop or rescore those draws first")
+    _check_bootstrap(n_boot, level)
     keys = ["task", "method", "shots"] if "task" in table else ["method", "shots"]
     rng, tail, rows = np.random.default_rng(rng), 100 * (1 - level) / 2, []
     for key, group in table.groupby(keys, sort=False):
         for m in metrics:
             v = group[m].to_numpy()
-            boot = v[rng.integers(len(v), size=(n_boot, len(v)))].mean(axis=1)
-            low, high = np.percentile(boot, [tail, 100 - tail])
+            boot = v[rng.integers(len(v), size=(int(n_boot), len(v)))].mean(axis=1)
+            low, high = np.percentile(boot, [tail, 100 - tail]) if n_boot else (np.nan, np.nan)
             rows.append({**dict(zip(keys, key)), "metric": m, "mean": v.mean(), "low": low, "high": high,
                          "draws": len(v)})
     return pd.DataFrame(rows)
@@ -490,22 +595,29 @@ def summarise(table: pd.DataFrame, *, n_boot: int = 2000, level: float = 0.95, r
 def project(embeddings, method: str = "pca", *, rng=None) -> np.ndarray:
     """A ``(W, 2)`` projection of ``(W, D)`` embeddings: ``"pca"`` (standardised) or ``"umap"``
     (needs the optional ``umap-learn`` package)."""
-    X = np.asarray(embeddings, dtype=np.float64)
+    if method not in ("pca", "umap"):
+        raise ValueError(f"method must be 'pca' or 'umap', got {method!r}")
+    try:
+        X = np.asarray(embeddings, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"embeddings must be a (window, feature) array of numbers: {err}") from None
     if X.ndim != 2 or len(X) < 3 or X.shape[1] < 2:
         raise ValueError(f"embeddings must be (window, feature) with at least 3 windows and 2 features, "
                          f"got shape {X.shape}")
+    bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
+    if bad.size:
+        raise ValueError(f"embeddings must be finite; {bad.size} windows hold NaN or inf, e.g. rows "
+                         f"{bad[:5].tolist()}; drop those windows first")
     X = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1)
     if method == "pca":
         u, s, _ = np.linalg.svd(X, full_matrices=False)
         out = u[:, :2] * s[:2]
         return out * np.sign(out[np.abs(out).argmax(0), [0, 1]])  # a deterministic sign per axis
-    if method == "umap":
-        try:
-            import umap
-        except ImportError as err:
-            raise ImportError("method='umap' needs the umap-learn package: pip install umap-learn") from err
-        return umap.UMAP(n_components=2, random_state=_seed(rng)).fit_transform(X)
-    raise ValueError(f"method must be 'pca' or 'umap', got {method!r}")
+    try:  # method == "umap"
+        import umap
+    except ImportError as err:
+        raise ImportError("method='umap' needs the umap-learn package: pip install umap-learn") from err
+    return umap.UMAP(n_components=2, random_state=_seed(rng)).fit_transform(X)
 
 
 def _progress(items, enabled: bool, desc: str):

@@ -32,6 +32,8 @@ Decisions, written down (see LSM_REFERENCE.md, "Scaling laws"):
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -49,9 +51,31 @@ HUBER_DELTA = 1e-3
 
 
 # ---- input checks and the run bootstrap -------------------------------------------------------
+def _as_numbers(name: str, values) -> np.ndarray:
+    """``values`` as a float array, or an error naming ``name`` and the first entry that is not a
+    number (a stray word in a numeric column of a CSV, a missing ``pd.NA``, a date)."""
+    if values is None:
+        raise TypeError(f"{name} must be an array of numbers, got None")
+    raw = np.asarray(values)
+    if raw.dtype.kind in "bcmM":  # booleans, complex numbers, datetimes: numbers only by accident
+        raise TypeError(f"{name} must hold real numbers, got {raw.dtype} values")
+    try:
+        return raw.astype(float)
+    except (TypeError, ValueError):
+        pass
+    for i, value in enumerate(raw.ravel()):
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            value = value.item() if isinstance(value, np.generic) else value  # 'a', not np.str_('a')
+            error = ValueError if isinstance(value, str) else TypeError
+            raise error(f"{name} must hold numbers; got {value!r} at index {i}") from None
+    raise TypeError(f"{name} must hold numbers, got {raw.dtype} values")
+
+
 def _positive_finite(name: str, values) -> np.ndarray:
     """``values`` as a 1-D float array, or a ValueError naming the first bad entry."""
-    array = np.atleast_1d(np.asarray(values, dtype=float))
+    array = np.atleast_1d(_as_numbers(name, values))
     if array.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
     bad = np.flatnonzero(~np.isfinite(array))
@@ -75,16 +99,43 @@ def _same_length(**arrays) -> int:
 def _enough_points(n_points: int, names: tuple[str, ...], what: str) -> None:
     if n_points < len(names):
         raise ValueError(f"{what} has {len(names)} parameters ({', '.join(names)}) but only {n_points} "
-                         f"point{'s' if n_points != 1 else ''} were given")
+                         f"point{' was' if n_points == 1 else 's were'} given")
+
+
+def _enough_distinct(name: str, values: np.ndarray, needed: int, what: str) -> None:
+    """Refuse a law that the data cannot pin down: a curve with ``needed`` free parameters along
+    ``name`` (its exponent, prefactor and the intercept it shares) through fewer distinct values
+    of ``name`` has a whole family of exact optima, and the optimiser would return any one of them."""
+    distinct = len(np.unique(values))
+    if distinct < needed:
+        raise ValueError(f"{what} needs at least {needed} distinct values of {name}, got {distinct} "
+                         f"({', '.join(f'{v:g}' for v in np.unique(values)[:5])}): its parameters are not "
+                         "determined by the data")
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_whole(value) -> bool:
+    """A whole number (an int, or a float such as 3.0); not a bool, NaN, inf or a string."""
+    return _is_real(value) and math.isfinite(value) and int(value) == value
 
 
 def _check_level(level: float) -> None:
-    if not 0 < level < 1:
+    if not (_is_real(level) and 0 < level < 1):
         raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
 
 
+def _check_fit_options(delta: float, refit_starts: int) -> None:
+    if not (_is_real(delta) and 0 < delta < np.inf):
+        raise ValueError(f"delta (the Huber threshold on log residuals) must be a positive number, got {delta!r}")
+    if not (_is_whole(refit_starts) and refit_starts >= 1):
+        raise ValueError(f"refit_starts must be a positive integer, got {refit_starts!r}")
+
+
 def _check_bootstrap(n_boot: int, level: float) -> None:
-    if int(n_boot) != n_boot or n_boot < 0:
+    if not _is_whole(n_boot) or n_boot < 0:
         raise ValueError(f"n_boot must be a non-negative integer, got {n_boot!r}")
     _check_level(level)
 
@@ -100,6 +151,14 @@ def _run_members(groups, n_points: int) -> list[np.ndarray]:
         raise ValueError("groups (run ids) must not be missing (NaN/None)")
     _, codes = np.unique(groups, return_inverse=True)
     return [np.flatnonzero(codes == k) for k in range(codes.max() + 1)]
+
+
+def _sorted_runs(groups, n_points: int, order: np.ndarray) -> list[np.ndarray]:
+    """The run members once the points are taken in ``order``. Runs keep the order of their ids
+    (without ``groups``, of the points as given), so the same runs get the same bootstrap draws."""
+    position = np.empty(n_points, dtype=np.int64)
+    position[order] = np.arange(n_points)  # original index -> index in the sorted points
+    return [np.sort(position[m]) for m in _run_members(groups, n_points)]
 
 
 def _draw_runs(members: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
@@ -123,6 +182,8 @@ def bootstrap_indices(groups, rng=None) -> np.ndarray:
     numpy.ndarray
         Indices into the points: every drawn run contributes all of its points, once per draw.
     """
+    if groups is None or np.ndim(groups) != 1 or len(groups) == 0:
+        raise ValueError(f"groups must be a non-empty sequence of run ids, got {groups!r}")
     groups = np.asarray(groups)
     return _draw_runs(_run_members(groups, len(groups)), np.random.default_rng(rng))
 
@@ -137,12 +198,15 @@ def _bootstrap(fit_one, members: list[np.ndarray], n_boot: int, rng, n_params: i
 
 
 def _percentiles(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval along the first axis; NaN when there are no draws."""
+    """Percentile interval along the first axis; NaN when there are no draws, or where every draw
+    is NaN (e.g. the compute-optimal exponents of replicates whose exponents are both 0)."""
     if len(draws) == 0:
         nan = np.full(draws.shape[1:], np.nan)
         return nan, nan
     tail = (1 - level) / 2
-    return np.nanquantile(draws, tail, axis=0), np.nanquantile(draws, 1 - tail, axis=0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
+        return np.nanquantile(draws, tail, axis=0), np.nanquantile(draws, 1 - tail, axis=0)
 
 
 def _interval_table(estimates: dict[str, float], intervals: dict[str, tuple[float, float]]) -> pd.DataFrame:
@@ -203,7 +267,7 @@ class PowerLawFit:
             se = np.sqrt(np.einsum("ij,jk,ik->i", design, self.covariance, design))
             lower, upper = estimate * np.exp(-self.t_crit * se), estimate * np.exp(self.t_crit * se)
         else:
-            curves = np.array([_power_law(np.log(x), d) for d in self.draws]).reshape(-1, len(x))
+            curves = np.array([_power_law(np.log(x), d) for d in self.draws]).reshape(len(self.draws), len(x))
             lower, upper = _percentiles(curves, self.level)
         return pd.DataFrame({"x": x, "estimate": estimate, "lower": lower, "upper": upper})
 
@@ -307,12 +371,14 @@ def fit_power_law(x, y, floor: bool = True, groups=None, n_boot: int = 200, *, l
     Minimises the Huber loss of ``log L_pred - log L_obs`` (L-BFGS-B with an analytic gradient,
     the same objective as :func:`fit_chinchilla`; several times faster than
     ``least_squares(loss="huber")`` on this problem, same optima) from a grid of starting points
-    and keeps the best fit. Bounds keep ``b <= 0`` and ``c >= 0``.
+    and keeps the best fit. Bounds keep ``b <= 0`` and ``c >= 0``. The points are fitted in sorted
+    order, so a shuffled table gives the same fit.
 
     Parameters
     ----------
     x, y : array-like
-        The scaled quantity and the loss: positive, finite values, one per point.
+        The scaled quantity and the loss: positive, finite values, one per point, with at least as
+        many distinct ``x`` as the law has parameters (3 with a floor, 2 without).
     floor : bool
         With (``L = a * x^b + c``) or without (``L = a * x^b``) the irreducible floor ``c``.
     groups : array-like, optional
@@ -338,9 +404,16 @@ def fit_power_law(x, y, floor: bool = True, groups=None, n_boot: int = 200, *, l
     names = SINGLE_PARAMETERS[floor]
     x, y = _positive_finite("x", x), _positive_finite("y", y)
     n = _same_length(x=x, y=y)
-    _enough_points(n, names, "L = a * x^b + c" if floor else "L = a * x^b")
+    law = "L = a * x^b + c" if floor else "L = a * x^b"
+    _enough_points(n, names, law)
+    _enough_distinct("x", x, len(names), law)
     _check_bootstrap(n_boot, level)
-    members = _run_members(groups, n)
+    _check_fit_options(delta, refit_starts)
+    # Sorted by (x, L): when most residuals exceed delta the Huber loss is nearly L1, whose optimum
+    # can be a flat ridge, and where L-BFGS-B stops on it depends on the order of the points.
+    order = np.lexsort((y, x))
+    x, y = x[order], y[order]
+    members = _sorted_runs(groups, n, order)
     log_x, log_loss = np.log(x), np.log(y)
 
     results = _fit_single(log_x, log_loss, floor, delta, _single_starts(log_x, log_loss, floor))
@@ -369,7 +442,8 @@ def fit_power_law_ols(x, y, groups=None, *, level: float = 0.95) -> PowerLawFit:
     Parameters
     ----------
     x, y : array-like
-        The scaled quantity and the loss: positive, finite values, one per point.
+        The scaled quantity and the loss: positive, finite values, one per point; at least 3
+        points (2 runs with ``groups``) and 2 distinct ``x``.
     groups : array-like, optional
         Run id per point.
     level : float
@@ -385,22 +459,22 @@ def fit_power_law_ols(x, y, groups=None, *, level: float = 0.95) -> PowerLawFit:
     x, y = _positive_finite("x", x), _positive_finite("y", y)
     n = _same_length(x=x, y=y)
     _enough_points(n, SINGLE_PARAMETERS[False], "L = a * x^b")
+    _enough_distinct("x", x, 2, "L = a * x^b")
     _check_level(level)
     members = _run_members(groups, n)
+    dof = n - 2 if groups is None else len(members) - 1  # t degrees of freedom: points - 2, or runs - 1
+    if not dof > 0:  # checked first: statsmodels divides by runs - 1 when clustering
+        raise ValueError(f"OLS intervals need more points (or runs) than parameters; got {n} points, "
+                         f"{len(members)} runs")
     design = sm.add_constant(np.log(x), has_constant="add")  # (n, 2): columns 1, log x
     model = sm.OLS(np.log(y), design)
     if groups is None:
         result = model.fit()
-        dof = result.df_resid
     else:
         codes = np.empty(n, dtype=int)
         for k, index in enumerate(members):
             codes[index] = k
         result = model.fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
-        dof = len(members) - 1
-    if not dof > 0:
-        raise ValueError(f"OLS intervals need more points (or runs) than parameters; got {n} points, "
-                         f"{len(members)} runs")
     (lo_log_a, lo_b), (hi_log_a, hi_b) = np.asarray(result.conf_int(alpha=1 - level)).T
     log_a, b = np.asarray(result.params)
     return PowerLawFit(floor=False, params={"a": float(np.exp(log_a)), "b": float(b)},
@@ -444,7 +518,7 @@ def compute_optimal(flops, *, A: float, B: float, alpha: float, beta: float) -> 
     """
     compute = _positive_finite("flops", flops)
     for name, value in {"A": A, "B": B, "alpha": alpha, "beta": beta}.items():
-        if not (np.isfinite(value) and value > 0):
+        if not (_is_real(value) and np.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be positive and finite, got {value!r}")
     total = alpha + beta
     log_g = (math.log(alpha) + math.log(A) - math.log(beta) - math.log(B)) / total  # log space: A, B can be huge
@@ -484,6 +558,8 @@ class ChinchillaFit:
     def exponents(self) -> dict[str, float]:
         """Compute-optimal exponents: N_opt ~ C^N_opt_exponent, D_opt ~ C^D_opt_exponent."""
         alpha, beta = self.params["alpha"], self.params["beta"]
+        if not alpha + beta > 0:  # both terms flat: loss does not fall with N or D, no allocation
+            return {"N_opt_exponent": math.nan, "D_opt_exponent": math.nan}
         return {"N_opt_exponent": beta / (alpha + beta), "D_opt_exponent": alpha / (alpha + beta)}
 
     def to_frame(self) -> pd.DataFrame:
@@ -493,19 +569,33 @@ class ChinchillaFit:
     def predict(self, n_params, n_data) -> pd.DataFrame:
         """Fitted loss at (N, D), broadcast together: the central value (``estimate``) and its
         interval (``lower``, ``upper``), as columns n_params, n_data, estimate, lower, upper."""
-        N, D = np.broadcast_arrays(np.atleast_1d(np.asarray(n_params, dtype=float)),
-                                   np.atleast_1d(np.asarray(n_data, dtype=float)))
+        N, D = np.atleast_1d(_as_numbers("n_params", n_params)), np.atleast_1d(_as_numbers("n_data", n_data))
+        try:
+            N, D = np.broadcast_arrays(N, D)
+        except ValueError:
+            raise ValueError(f"n_params and n_data must broadcast together, got shapes {N.shape} "
+                             f"and {D.shape}") from None
         N, D = _positive_finite("n_params", N.ravel()), _positive_finite("n_data", D.ravel())
         estimate = _chinchilla_loss(N, D, np.array([self.params[k] for k in CHINCHILLA_PARAMETERS]))
-        curves = np.array([_chinchilla_loss(N, D, d) for d in self.draws]).reshape(-1, len(N))
+        curves = np.array([_chinchilla_loss(N, D, d) for d in self.draws]).reshape(len(self.draws), len(N))
         lower, upper = _percentiles(curves, self.level)
         return pd.DataFrame({"n_params": N, "n_data": D, "estimate": estimate, "lower": lower, "upper": upper})
 
     def compute_optimal(self, flops) -> pd.DataFrame:
         """N_opt and D_opt at each compute budget (FLOPs) with intervals: columns compute, quantity,
-        estimate, lower, upper."""
-        central = compute_optimal(flops, **{k: self.params[k] for k in ("A", "B", "alpha", "beta")})
-        replicates = [compute_optimal(flops, A=A, B=B, alpha=alpha, beta=beta) for _, A, B, alpha, beta in self.draws]
+        estimate, lower, upper.
+
+        A fit whose N or D term vanished (``A``, ``B``, ``alpha`` or ``beta`` at 0: too few distinct
+        sizes to pin it down) has no allocation and raises; replicates where that happened are left
+        out of the intervals."""
+        terms = {k: self.params[k] for k in ("A", "B", "alpha", "beta")}
+        vanished = [f"{k} = {v:g}" for k, v in terms.items() if not v > 0]
+        if vanished:
+            raise ValueError(f"this fit has {', '.join(vanished)}: one term of the law vanished, so it has no "
+                             "compute-optimal allocation; fit more varied n_params and n_data")
+        central = compute_optimal(flops, **terms)
+        replicates = [compute_optimal(flops, A=A, B=B, alpha=alpha, beta=beta)
+                      for _, A, B, alpha, beta in self.draws if min(A, B, alpha, beta) > 0]
         rows = []
         for quantity, attribute in {"N_opt": "n_opt", "D_opt": "d_opt"}.items():
             draws = np.array([getattr(r, attribute) for r in replicates]).reshape(-1, len(central.compute))
@@ -604,7 +694,7 @@ def fit_chinchilla(n_params, n_data, loss, groups=None, n_boot: int = 200, *, le
     ----------
     n_params, n_data, loss : array-like
         Parameters N, data D (windows, hours or samples: any unit, it only rescales B) and loss
-        per point; positive and finite.
+        per point; positive and finite, with at least 3 distinct N and 3 distinct D.
     groups : array-like, optional
         Run id per point (e.g. checkpoints of one run share it). Default: every point a run.
     n_boot : int
@@ -629,14 +719,18 @@ def fit_chinchilla(n_params, n_data, loss, groups=None, n_boot: int = 200, *, le
     loss = _positive_finite("loss", loss)
     n = _same_length(n_params=N, n_data=D, loss=loss)
     _enough_points(n, CHINCHILLA_PARAMETERS, "the Chinchilla law")
+    _enough_distinct("n_params", N, 3, "the Chinchilla law (E + A/N^alpha along n_params)")
+    _enough_distinct("n_data", D, 3, "the Chinchilla law (E + B/D^beta along n_data)")
     _check_bootstrap(n_boot, level)
+    _check_fit_options(delta, refit_starts)
     members = _run_members(groups, n)
     log_n, log_d, log_loss = np.log(N), np.log(D), np.log(loss)
     if starts is None:
         starts = _chinchilla_starts(log_n, log_d, log_loss)
-    starts = np.asarray(starts, dtype=float)
-    if starts.ndim != 2 or starts.shape[1] != 5 or not np.isfinite(starts).all():
-        raise ValueError(f"starts must be a finite (k, 5) array of (a, b, e, alpha, beta), got shape {starts.shape}")
+    starts = _as_numbers("starts", starts)
+    if starts.ndim != 2 or starts.shape[1] != 5 or len(starts) == 0 or not np.isfinite(starts).all():
+        raise ValueError(f"starts must be a finite (k, 5) array of (a, b, e, alpha, beta) with k >= 1, "
+                         f"got shape {starts.shape}")
 
     results = _fit_chinchilla_from(log_n, log_d, log_loss, delta, starts)
     estimate = _natural_chinchilla(results[0][1])
@@ -703,9 +797,9 @@ def forward_flops(preset, batch_size: int = 1, patch=None, minutes: int = 300,
     dict
         FLOPs per component; ``sum(...)`` is the forward total.
     """
-    if int(batch_size) != batch_size or batch_size < 1:
+    if not _is_whole(batch_size) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if int(minutes) != minutes or minutes < 1:
+    if not _is_whole(minutes) or minutes < 1:
         raise ValueError(f"minutes must be a positive integer, got {minutes!r}")
     if not 0 <= visible_fraction <= 1:
         raise ValueError(f"visible_fraction must lie in [0, 1], got {visible_fraction!r}")

@@ -89,6 +89,15 @@ def _axis(axis: str) -> tuple[str, str]:
     return AXES[axis]
 
 
+def _check_results(results, *columns: str) -> None:
+    if not isinstance(results, pd.DataFrame):
+        raise TypeError(f"results must be a sweep results table (a pandas DataFrame, see lsmkit.sweep.read_results), "
+                        f"got {type(results).__name__}")
+    missing = [c for c in columns if c not in results.columns]
+    if missing:
+        raise ValueError(f"results lack columns {missing}; a sweep results table (lsmkit.sweep.COLUMNS) has them")
+
+
 def compute_frontier(results: pd.DataFrame, task: str = "random") -> pd.DataFrame:
     """The compute-efficient frontier: evaluations with a lower loss than every one with less compute.
 
@@ -96,6 +105,7 @@ def compute_frontier(results: pd.DataFrame, task: str = "random") -> pd.DataFram
     evaluation lies below the frontier's lower envelope.
     """
     column = _loss_column(task)
+    _check_results(results, "flops", column)
     ordered = results.sort_values(["flops", column], kind="stable")  # ties: the lowest loss first
     best_before = ordered[column].cummin().shift(fill_value=np.inf)
     return ordered[ordered[column] < best_before].reset_index(drop=True)
@@ -110,6 +120,8 @@ def scaling_points(results: pd.DataFrame, task: str = "random", axis: str = "com
     kept from each run for the data and parameter axes.
     """
     column, (x, _) = _loss_column(task), _axis(axis)
+    _check_results(results, "flops" if axis == "compute" else x, column,
+                   *(() if axis == "compute" else ("run", "step", "windows", "parameters")))
     if axis == "compute":
         chosen = compute_frontier(results, task)
     else:

@@ -90,6 +90,7 @@ def test_read_table_returns_recordings_or_a_clear_error(tmp_path_factory, text, 
         assert np.all((column[~np.isnan(column)] >= lo) & (column[~np.isnan(column)] <= hi))
 
 
+@pytest.mark.filterwarnings("ignore:no .*-minute window has at most:UserWarning")  # the documented empty batch
 @EXAMPLES
 @given(n_participants=st.integers(1, 3), n_minutes=st.integers(1, 120), n_channels=st.integers(1, 4),
        missing=st.floats(0, 1), minutes=st.one_of(st.integers(-5, 150), st.floats(-1, 50), st.just(None)),

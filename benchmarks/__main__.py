@@ -1,6 +1,6 @@
 """Run every benchmark and gather what they measured into one folder: ``python -m benchmarks``.
 
-    python -m benchmarks                              # everything, full size: about 3 hours on 2 cores
+    python -m benchmarks                              # everything, full size: about 2 hours on 2 cores
     python -m benchmarks --quick                      # everything, small sizes (about 15 min), into runs/bench-quick
     python -m benchmarks --only simulator,pretrained  # some of them
     python -m benchmarks --skip downstream            # all but some
@@ -53,6 +53,7 @@ BENCHMARKS = (
               (), ("--changes", "30")),
     Benchmark("scaling", "scaling-law exponents with intervals; held-out prediction of the largest model",
               (), ("--run-quick", "runs/bench-quick-sweep", "--n-boot", "20", "--tasks", "random")),
+    Benchmark("encoder_quality", "MSE of the model vs classical fills on its own training tasks, held-out people"),
     Benchmark("generative", "MSE of the model vs baselines and SAITS on the four generative tasks",
               (), ("--budget-minutes", "1", "--eval-windows", "32", "--cache", "runs/bench-quick-saits")),
     Benchmark("downstream", "few-shot macro F1: linear probe vs from-scratch networks",

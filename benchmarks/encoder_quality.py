@@ -1,6 +1,6 @@
 """Shipped model vs classical baselines on held-out simulated participants, per generative task.
 
-    python benchmarks/encoder_quality.py [--name lsm-2m] [--out benchmarks/results/encoder_quality.md]
+    python benchmarks/encoder_quality.py [--name lsm-2m] [--out-dir benchmarks/results]
 
 Uses the validation windows and task masks of training (``lsmkit.train.validation_set`` and the
 same seeds), so the model's numbers match its card. MSE is on values z-scored with the model's
@@ -8,13 +8,14 @@ normalisation statistics, over hidden, truly observed values only.
 """
 
 import argparse
-import platform
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+import _report  # the sibling module: machine info, versions, result files
 import lsmkit
 from lsmkit.baselines import Linear, Nearest, WindowMean
 from lsmkit.metrics import scored_errors
@@ -26,8 +27,9 @@ from generative import markdown  # the sibling script: one table formatter for b
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--name", default=None)
-    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--out-dir", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
+    started = time.perf_counter()
 
     model = lsmkit.load_pretrained(args.name)
     config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in model.card["training"]["config"].items()})
@@ -47,13 +49,12 @@ def main():
     table = pd.DataFrame(rows).pivot(index="task", columns="method", values="mse")
     table = table[list(methods)]
     header = (f"held-out simulated participants: {windows.sizes['window']} windows of {config.val_participants} "
-              f"participants (seed {config.seed}); model {model.card['name']}, {model.card['training']['steps']} steps; "
-              f"{platform.machine()}")
+              f"participants (seed {config.seed}); model {model.card['name']}, {model.card['training']['steps']} steps")
     text = header + "\n\nMSE on z-scored hidden, observed values (lower is better)\n\n" + markdown(table, digits=4)
     print(text)
-    if args.out:
-        args.out.write_text("# benchmarks/encoder_quality.py\n\n" + text + "\n")
-
+    ours, others = table.iloc[:, 0], table.iloc[:, 1:].min(axis=1)
+    headline = {f"{task}: MSE, model vs best baseline": f"{ours[task]:.3f} vs {others[task]:.3f}" for task in table.index}
+    _report.write(args.out_dir, "encoder_quality", text, headline, seconds=time.perf_counter() - started)
 
 if __name__ == "__main__":
     main()

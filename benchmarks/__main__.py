@@ -96,6 +96,10 @@ def _headline(out_dir: Path, name: str) -> tuple[dict | None, str | None]:
     return json.loads(path.read_text()).get("headline"), written
 
 
+def _cell(value) -> str:
+    return str(value).replace("|", "\\|")  # a bare pipe would split the Markdown cell
+
+
 def summary(out_dir: Path, outcomes: dict, quick: bool, machine: dict) -> str:
     """The README of the results folder: machine, what ran, and every headline number."""
     v = machine["versions"]
@@ -122,7 +126,7 @@ def summary(out_dir: Path, outcomes: dict, quick: bool, machine: dict) -> str:
             continue
         fresh = b.name in outcomes and outcomes[b.name]["status"] == "ok"
         lines += [f"### {b.name}" + ("" if fresh else f" (an earlier run, written {written})"), "",
-                  "| | |", "|---|---|", *[f"| {k} | {val} |" for k, val in headline.items()], ""]
+                  "| | |", "|---|---|", *[f"| {_cell(k)} | {_cell(val)} |" for k, val in headline.items()], ""]
     return "\n".join(lines)
 
 

@@ -104,7 +104,7 @@ def main():
         "parameter exponent b": cell(task, "parameters", "b"),
         "joint alpha (N)": cell(task, "joint", "alpha"),
         "joint beta (D)": cell(task, "joint", "beta"),
-        "largest model held out: mean |error| %": f"{held_out[task]:.1f}",
+        "largest model held out: mean abs. error %": f"{held_out[task]:.1f}",
     } for task in tasks]).set_index("task")
     lines = [
         f"- data: {origin}: {results['run'].nunique()} runs, {len(results)} evaluations, "
@@ -119,7 +119,7 @@ def main():
     print(text)
     headline = {f"{task}: compute exponent b": round(float(params.query(
         "task == @task and law == 'compute' and parameter == 'b'")["estimate"].iloc[0]), 3) for task in tasks}
-    headline |= {f"{task}: held-out largest model, mean |error| %": round(held_out[task], 1) for task in tasks
+    headline |= {f"{task}: held-out largest model, mean abs. error %": round(held_out[task], 1) for task in tasks
                  if np.isfinite(held_out[task])}  # needs four model sizes
     if sweep_seconds:
         headline["quick sweep (min)"] = round(sweep_seconds / 60, 1)

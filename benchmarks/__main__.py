@@ -52,7 +52,7 @@ BENCHMARKS = (
     Benchmark("widgets", "MaskExplorer and ForecastExplorer: control change to new figure, p50/p95",
               (), ("--changes", "30")),
     Benchmark("scaling", "scaling-law exponents with intervals; held-out prediction of the largest model",
-              (), ("--run-quick", "runs/bench-quick-sweep", "--n-boot", "20", "--tasks", "random")),
+              (), ("--run-quick", "--n-boot", "20", "--tasks", "random")),
     Benchmark("encoder_quality", "MSE of the model vs classical fills on its own training tasks, held-out people"),
     Benchmark("generative", "MSE of the model vs baselines and SAITS on the four generative tasks",
               (), ("--budget-minutes", "1", "--eval-windows", "32", "--cache", "runs/bench-quick-saits")),
@@ -150,6 +150,7 @@ def main(argv=None):
         print(f"      {outcomes[benchmark.name]['status']} in {outcomes[benchmark.name]['seconds'] / 60:.1f} min "
               f"(log: {out_dir / outcomes[benchmark.name]['log']})", flush=True)
     machine = _report.machine()
+    out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "machine.json").write_text(json.dumps(machine, indent=2) + "\n")
     (out_dir / "README.md").write_text(summary(out_dir, outcomes, args.quick, machine))
     print(f"results: {out_dir / 'README.md'}")

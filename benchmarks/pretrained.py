@@ -5,7 +5,7 @@
 Times ``model.impute(windows, mask)`` end to end (xarray in, xarray out, normalisation included):
 a single 300 x 26 window with an hour hidden, after a few warm-up calls (p50 and p95 over
 ``--repeats`` calls, one PyTorch thread), then windows/s on a batch of ``--batch-size`` windows of
-the bundled sample (the larger of one and all available threads are reported).
+the bundled sample, on one thread and on all of PyTorch's threads (the headline gives the latter).
 
 SAITS (``pip install -e ".[peers]"``) is timed on the same windows, masks and threads through the
 same ``impute`` interface that benchmarks/generative.py scores it with (PyPOTS's ``predict``

@@ -2,7 +2,7 @@
 
     python benchmarks/scaling.py                              # fit the committed CPU sweep (sample cpu_sweep)
     python benchmarks/scaling.py --sweep runs/sweep-cpu       # fit a sweep of your own (its folder or table)
-    python benchmarks/scaling.py --run-quick runs/bench-sweep # run a small sweep first (minutes), then fit it
+    python benchmarks/scaling.py --run-quick                  # run a small sweep first (minutes), then fit it
 
 For every task of the table: the compute law ``L = a C^b + c`` on the compute frontier, the data and
 parameter laws ``L = a x^b`` on each run's final evaluation (:func:`lsmkit.scaling_plots.scaling_points`),
@@ -17,6 +17,7 @@ break. Writes ``scaling.md``, ``scaling.csv`` (every fitted parameter) and ``sca
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
@@ -65,8 +66,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--sweep", type=Path, default=None, help="a sweep folder or results table (default: cpu_sweep)")
-    source.add_argument("--run-quick", type=Path, default=None, metavar="DIR",
-                        help="run a small sweep (3 presets x 2 sizes) into DIR, resuming it if there, then fit it")
+    source.add_argument("--run-quick", nargs="?", const="", default=None, metavar="DIR",
+                        help="run a small sweep (3 presets x 2 sizes), then fit it; into a fresh temporary folder, "
+                             "or into DIR (resumed if there: then its time is not reported)")
     parser.add_argument("--tasks", default=None, help="comma-separated tasks (default: every loss column)")
     parser.add_argument("--n-boot", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
@@ -75,9 +77,13 @@ def main():
     started = time.perf_counter()
 
     if args.run_quick is not None:
-        sweep.run_sweep(QUICK, args.run_quick)
-        results, origin = sweep.read_results(args.run_quick), f"a sweep run now into {args.run_quick} ({QUICK})"
-        sweep_seconds = time.perf_counter() - started
+        with tempfile.TemporaryDirectory(prefix="lsmkit-quick-sweep-") as scratch:
+            folder = Path(args.run_quick or scratch)
+            resumed = (folder / "results.csv").exists()
+            sweep.run_sweep(QUICK, folder, progress=False)
+            results = sweep.read_results(folder)
+        origin = f"a sweep {'resumed' if resumed else 'run now'} ({QUICK})"
+        sweep_seconds = None if resumed else time.perf_counter() - started
     elif args.sweep is not None:
         results, origin, sweep_seconds = sweep.read_results(args.sweep), f"the sweep in {args.sweep}", None
     else:

@@ -190,7 +190,7 @@ def test_chinchilla_with_exactly_five_points_fits_but_has_no_allocation_when_a_t
     n, d = np.logspace(0, 3, 6)[:5], np.logspace(0, 3, 6)[::-1][:5]
     fit = fit_chinchilla(n, d, L[:5], n_boot=10, rng=0)
     assert fit.n_points == 5 and set(fit.params) == {"E", "A", "B", "alpha", "beta"}
-    with pytest.raises(ValueError, match="this fit has B = 0: one term of the law vanished"):
+    with pytest.raises(ValueError, match=r"this fit has \w+ = 0.*: one term of the law vanished"):
         fit.compute_optimal([1e20])
 
 

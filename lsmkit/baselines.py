@@ -291,8 +291,10 @@ class MICE(_CrossChannel):
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: bounded at 0 below
             low, high = np.nan_to_num(np.nanmin(rows, axis=0), nan=0.0), np.nan_to_num(np.nanmax(rows, axis=0), nan=0.0)
         # a channel constant over the fitting minutes (resting heart rate within a day) or never seen
-        # there: scikit-learn needs min < max, and a hair above its one value still pins it there
-        high = np.maximum(high, low + 1e-6)
+        # there: scikit-learn needs min < max, and a hair above its one value still pins it there.
+        # In float64 and at least one representable step: in float32 1e-6 vanishes once |z| >= 32.
+        low, high = low.astype(np.float64), high.astype(np.float64)
+        high = np.maximum(high, np.maximum(low + 1e-6, np.nextafter(low, np.inf)))
         return IterativeImputer(max_iter=self.max_iter, random_state=int(np.random.default_rng(self.rng).integers(2**31)),
                                 keep_empty_features=True, min_value=low, max_value=high)
 

@@ -61,9 +61,9 @@ def _channel_coords(channels: Sequence[str]) -> dict:
 
 
 def _as_signal(signal, dims: tuple[str, str, str]) -> np.ndarray:
-    if isinstance(signal, xr.DataArray) and set(signal.dims) == set(dims) and signal.dims != dims:
-        # Positions, not names, would be used below: refuse rather than mislabel the axes.
-        raise ValueError(f"signal has dims {signal.dims}, expected {dims}; transpose it first")
+    if isinstance(signal, xr.DataArray) and set(signal.dims) == set(dims):
+        # Positions, not names, are used below: put the named axes in the expected order first.
+        signal = signal.transpose(*dims)
     try:
         values = np.asarray(signal)
     except ValueError as err:  # ragged nested lists

@@ -12,7 +12,7 @@ realistic gaps against the values behind them.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -74,7 +74,7 @@ def _as_fill(name: str, method) -> Callable:
 def evaluate(
     methods: Mapping[str, Callable],
     windows: xr.Dataset,
-    tasks: Mapping[str, Sequence] | None = None,
+    tasks: Mapping[str, Iterable] | None = None,
     rng=None,
     *,
     n_boot: int = 200,
@@ -91,8 +91,9 @@ def evaluate(
     windows
         A window batch (physical units, NaN where missing).
     tasks
-        Task -> sizes; defaults to :data:`TASK_SIZES`, plus ``{"gaps": (None,)}`` when the windows
-        carry the simulator's ``truth`` (scoring each method on the device's own gaps).
+        Task -> sizes (a tuple, list or numpy array); defaults to :data:`TASK_SIZES`, plus
+        ``{"gaps": (None,)}`` when the windows carry the simulator's ``truth`` (scoring each method
+        on the device's own gaps).
     rng
         Seed or Generator for the masks and the bootstrap.
     n_boot, level
@@ -131,15 +132,20 @@ def evaluate(
     if not isinstance(tasks, Mapping):
         raise TypeError(f"tasks must be a mapping of task -> sizes such as {{'interpolation': (30, 60)}}, "
                         f"got {type(tasks).__name__}")
-    tasks = dict(tasks)
+    checked = {}
     for task, sizes in tasks.items():  # all checked before any method runs
         if task not in (*TASK_SIZES, "gaps"):
             raise ValueError(f"unknown task {task!r}; expected one of {', '.join([*TASK_SIZES, 'gaps'])}")
-        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
-            raise TypeError(f"tasks[{task!r}] must be a sequence of sizes such as (30, 60), got {sizes!r}")
+        try:  # any non-string iterable: tuple, list, range, numpy array (as plain Python numbers)
+            if isinstance(sizes, (str, bytes)):
+                raise TypeError
+            checked[task] = tuple(sizes.tolist() if isinstance(sizes, np.ndarray) else sizes)
+        except TypeError:
+            raise TypeError(f"tasks[{task!r}] must be a sequence of sizes such as (30, 60), got {sizes!r}") from None
         if task == "gaps" and "truth" not in windows:
             raise ValueError("the 'gaps' task scores the device's own gaps against the simulator's 'truth' "
                              "variable, which these windows lack")
+    tasks = checked
     if not sum(len(s) for s in tasks.values()):
         raise ValueError(f"tasks hold no size to score: {tasks!r}")
     std = np.array([get_channel(c).std for c in windows["channel"].values], dtype=np.float32)

@@ -15,7 +15,9 @@ variable, coordinate, dtype and attribute.
 from __future__ import annotations
 
 import datetime
+import errno
 import os
+import re
 import warnings
 import zoneinfo
 from collections.abc import Iterator, Mapping
@@ -1102,11 +1104,27 @@ def load_dataset(path) -> xr.Dataset:
     try:
         loaded = ds.load()
     except Exception as err:  # a corrupt or truncated chunk: the codec's own error type
+        if _not_the_files_fault(err):
+            raise
         raise ValueError(f"could not read the data in {str(path)!r} (corrupt or truncated?): "
                          f"{type(err).__name__}: {err}") from None
     finally:
         ds.close()
     return loaded
+
+
+def _not_the_files_fault(err: Exception) -> bool:
+    """Errors that say nothing about the file's content (out of memory, no permission, a lock held by
+    another process): they pass through unchanged rather than as "corrupt or truncated?". The rest
+    stay wrapped: codecs, h5py and zarr signal damage with many types (RuntimeError, OSError,
+    KeyError, their own), so no narrower list is safe."""
+    if isinstance(err, (MemoryError, PermissionError)):
+        return True
+    if isinstance(err, OSError):  # h5py raises plain OSError, its message holding the cause
+        text = str(err).lower()  # "lock" as a word: "truncated file: ... sblock->base_addr" is damage
+        return (err.errno in (errno.EACCES, errno.EPERM, errno.ENOMEM)
+                or re.search(r"\block(s|ed|ing)?\b", text) is not None or "permission denied" in text)
+    return False
 
 
 def _open(path, chunks):
@@ -1120,9 +1138,9 @@ def _open(path, chunks):
     engine = "h5netcdf" if fmt == "netcdf" else "zarr"
     try:
         ds = xr.open_dataset(path, engine=engine, chunks=None, **options)
-    except PermissionError:
-        raise
     except Exception as err:  # h5py, zarr and their codecs raise OSError, KeyError and their own types
+        if _not_the_files_fault(err):
+            raise
         raise ValueError(
             f"could not read {str(path)!r} as {'netCDF' if fmt == 'netcdf' else 'zarr'} (empty, truncated or "
             f"another format?): {type(err).__name__}: {err}"

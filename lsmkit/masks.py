@@ -191,14 +191,16 @@ def _observed_channels(windows, shape) -> np.ndarray:
     return np.ones((shape[0], shape[2]), dtype=bool)
 
 
-def _check_mask(mask, name: str) -> None:
+def _check_mask(mask, name: str) -> xr.DataArray:
+    """``mask`` with dims in :data:`DIMS` order (names are unambiguous, so any order is fine)."""
     if not isinstance(mask, xr.DataArray):
         hint = " (pass masks as separate arguments: union(*masks))" if isinstance(mask, (list, tuple)) else ""
         raise TypeError(f"{name} must be a boolean xarray.DataArray, got {type(mask).__name__}{hint}")
     if mask.dtype != bool:
         raise TypeError(f"{name} must be boolean (True = hidden), got dtype {mask.dtype}")
-    if mask.dims != DIMS:
-        raise ValueError(f"{name} must have dims {DIMS}, got {mask.dims}")
+    if len(mask.dims) != len(DIMS) or set(mask.dims) != set(DIMS):
+        raise ValueError(f"{name} must have dims {DIMS} (in any order), got {mask.dims}")
+    return mask.transpose(*DIMS)
 
 
 def _check_same_cells(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
@@ -216,10 +218,9 @@ def union(*masks: xr.DataArray) -> xr.DataArray:
     """Entries hidden by any of ``masks`` (which must share dims, shape and labels)."""
     if not masks:
         raise ValueError("union needs at least one mask")
-    out = masks[0]
-    _check_mask(out, "mask 0")
+    out = _check_mask(masks[0], "mask 0")
     for i, m in enumerate(masks[1:], start=1):
-        _check_mask(m, f"mask {i}")
+        m = _check_mask(m, f"mask {i}")
         _check_same_cells(out, m, "masks")
         out = out | m
     return out
@@ -227,10 +228,14 @@ def union(*masks: xr.DataArray) -> xr.DataArray:
 
 def scored(mask: xr.DataArray, windows) -> xr.DataArray:
     """Entries that count in a metric: hidden by ``mask`` and truly observed in ``windows``."""
-    _check_mask(mask, "mask")
+    mask = _check_mask(mask, "mask")
     signal = windows["signal"] if isinstance(windows, xr.Dataset) and "signal" in windows else windows
-    if not isinstance(signal, xr.DataArray) or signal.dims != DIMS:
+    if not isinstance(signal, xr.DataArray):
         raise TypeError(f"windows must be a window batch (xarray.Dataset with 'signal') or its 'signal' DataArray "
                         f"with dims {DIMS}, got {type(windows).__name__}")
+    if len(signal.dims) != len(DIMS) or set(signal.dims) != set(DIMS):
+        raise ValueError(f"windows must be a window batch (xarray.Dataset with 'signal') or its 'signal' DataArray "
+                         f"with dims {DIMS}, got dims {signal.dims}")
+    signal = signal.transpose(*DIMS)
     _check_same_cells(mask, signal, "mask and windows")
     return mask & signal.notnull()

@@ -12,6 +12,7 @@ and models.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Mapping
 
@@ -79,7 +80,11 @@ def _check_mask(mask, windows: xr.Dataset) -> None:
 
 
 def _channel_std(std, windows: xr.Dataset) -> xr.DataArray:
-    """``std`` (or each channel's default) as a positive DataArray over the windows' channels."""
+    """``std`` (or each channel's default) as a positive DataArray over the windows' channels.
+
+    A DataArray over ``channel``, a pandas Series or a mapping is matched by channel name (extra
+    channels are ignored, missing ones refused); a plain sequence or array is taken in the
+    windows' channel order."""
     channels = windows["channel"].values
     if std is None:
         return xr.DataArray([get_channel(c).std for c in channels], dims="channel", coords={"channel": windows["channel"]})
@@ -90,6 +95,14 @@ def _channel_std(std, windows: xr.Dataset) -> xr.DataArray:
                              f"dims {std.dims}, missing {missing}")
         std = std.sel(channel=channels)
     else:
+        if isinstance(std, (pd.Series, Mapping)):  # labelled: by channel name, never by position
+            labelled = {str(k): v for k, v in std.items()}
+            missing = [str(c) for c in channels if str(c) not in labelled]
+            if missing or len(labelled) != len(std):
+                raise ValueError(f"std is labelled ({type(std).__name__}) and must be keyed by channel name, once "
+                                 f"each, covering the windows' channels; missing {missing}"
+                                 + (", repeated labels" if len(labelled) != len(std) else ""))
+            std = [labelled[str(c)] for c in channels]
         values = np.asarray(std, dtype=np.float64)
         if values.shape != (len(channels),):
             raise ValueError(f"std must hold one value per channel ({len(channels)}), got shape {values.shape}")
@@ -168,8 +181,12 @@ CLASSIFICATION_METRICS: tuple[str, ...] = ("accuracy", "macro_f1", "balanced_acc
 
 
 def _labels(name: str, y) -> np.ndarray:
-    """Class indices as int64; fractions, NaN and non-numbers are refused, not truncated."""
+    """Class indices as int64; fractions, NaN and non-numbers are refused, not truncated. An object
+    array of numbers (a pandas object column of ints) counts by its values."""
     values = np.asarray(y)
+    if values.dtype == object and all(isinstance(v, numbers.Real) for v in values.flat):
+        integral = all(isinstance(v, numbers.Integral) for v in values.flat)
+        values = values.astype(np.int64 if integral else np.float64)  # fractions are refused below
     if values.dtype == bool or np.issubdtype(values.dtype, np.integer):
         return values.astype(np.int64)
     if not np.issubdtype(values.dtype, np.floating):

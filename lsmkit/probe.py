@@ -158,6 +158,8 @@ def _check_positive(name: str, value) -> None:
 def _check_training(fitted, X, y, n_classes: int) -> np.ndarray:
     """``y`` as class indices, or an error naming what does not fit ``X`` and ``n_classes``."""
     y = np.asarray(y)
+    if y.dtype == object and all(isinstance(v, numbers.Real) for v in y.flat):
+        y = y.astype(np.float64)  # a pandas object column of ints: judged by its values below
     _check_count("n_classes", n_classes)
     if len(X) != len(y):
         raise ValueError(f"{type(fitted).__name__}.fit needs one label per row: X has {len(X)} rows, y has {len(y)}")
@@ -165,7 +167,7 @@ def _check_training(fitted, X, y, n_classes: int) -> np.ndarray:
         raise ValueError(f"{type(fitted).__name__}.fit got no training windows (X and y are empty)")
     if y.dtype.kind not in "iuf" or (y != np.round(y)).any() or y.min() < 0 or y.max() >= n_classes:
         raise ValueError(f"y must hold class indices in [0, {n_classes}) (n_classes={n_classes}); got "
-                         f"{y.dtype} values {np.unique(y)[:5].tolist()}")
+                         f"{y.dtype} values {(pd.unique(y.ravel()) if y.dtype == object else np.unique(y))[:5].tolist()}")
     return y.astype(np.int64)
 
 

@@ -155,7 +155,10 @@ def _run_members(groups, n_points: int) -> list[np.ndarray]:
 
 def _sorted_runs(groups, n_points: int, order: np.ndarray) -> list[np.ndarray]:
     """The run members once the points are taken in ``order``. Runs keep the order of their ids
-    (without ``groups``, of the points as given), so the same runs get the same bootstrap draws."""
+    (without ``groups``, the one-point runs follow the sorted points), so that the same runs get
+    the same bootstrap draws however the input was ordered."""
+    if groups is None:
+        return [np.array([i]) for i in range(n_points)]
     position = np.empty(n_points, dtype=np.int64)
     position[order] = np.arange(n_points)  # original index -> index in the sorted points
     return [np.sort(position[m]) for m in _run_members(groups, n_points)]
@@ -371,8 +374,8 @@ def fit_power_law(x, y, floor: bool = True, groups=None, n_boot: int = 200, *, l
     Minimises the Huber loss of ``log L_pred - log L_obs`` (L-BFGS-B with an analytic gradient,
     the same objective as :func:`fit_chinchilla`; several times faster than
     ``least_squares(loss="huber")`` on this problem, same optima) from a grid of starting points
-    and keeps the best fit. Bounds keep ``b <= 0`` and ``c >= 0``. The points are fitted in sorted
-    order, so a shuffled table gives the same fit.
+    and keeps the best fit. Bounds keep ``b <= 0`` and ``c >= 0``. The points are fitted and
+    bootstrapped in sorted order, so a shuffled table gives the same fit and intervals (same ``rng``).
 
     Parameters
     ----------
@@ -688,7 +691,8 @@ def fit_chinchilla(n_params, n_data, loss, groups=None, n_boot: int = 200, *, le
     Minimises the Huber loss (``delta``) between log predicted and log observed loss, with
     ``log L = LSE(a - alpha log N, b - beta log D, e)``, ``A = exp(a)``, ``B = exp(b)``,
     ``E = exp(e)``, by L-BFGS-B from a grid of initial values, keeping the best. Intervals come
-    from bootstrapping runs.
+    from bootstrapping runs. The points are fitted and bootstrapped sorted by (N, D, loss), so a
+    shuffled table gives the same fit and intervals (same ``rng``).
 
     Parameters
     ----------
@@ -723,7 +727,9 @@ def fit_chinchilla(n_params, n_data, loss, groups=None, n_boot: int = 200, *, le
     _enough_distinct("n_data", D, 3, "the Chinchilla law (E + B/D^beta along n_data)")
     _check_bootstrap(n_boot, level)
     _check_fit_options(delta, refit_starts)
-    members = _run_members(groups, n)
+    order = np.lexsort((loss, D, N))  # as in fit_power_law: the optimum reached must not depend on input order
+    N, D, loss = N[order], D[order], loss[order]
+    members = _sorted_runs(groups, n, order)
     log_n, log_d, log_loss = np.log(N), np.log(D), np.log(loss)
     if starts is None:
         starts = _chinchilla_starts(log_n, log_d, log_loss)

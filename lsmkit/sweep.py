@@ -41,7 +41,10 @@ launchers spread them: a Slurm job array (``--index $SLURM_ARRAY_TASK_ID``), GNU
 (``parallel lsmkit sweep run --out DIR --index {} ::: $(seq 0 N)``) or dask.distributed
 (``client.map(subprocess.run, commands)``). Plan first, then start each index once. Safe on a local
 POSIX filesystem: concurrent appenders (each holds an exclusive ``flock`` while it appends),
-renames, hard links. Not safe on NFS: appends are not atomic there (each
+renames, hard links. Without locks (Windows, which has no ``fcntl``, and filesystems that refuse
+``flock``, the latter with a warning) rows are appended unlocked: fine for one process per table,
+the normal case there; concurrent appenders may interleave, so give each its own table as below.
+Not safe on NFS: appends are not atomic there (each
 client computes the end of file), so writers on several machines may overwrite each other's rows:
 give each its own table, ``--results DIR/results-$i.csv``; ``read_results(DIR)`` reads all
 ``results*.csv``. Checkpoints record their training set's absolute path: mount DIR alike everywhere.
@@ -50,7 +53,7 @@ give each its own table, ``--results DIR/results-$i.csv``; ``read_results(DIR)``
 from __future__ import annotations
 
 import csv
-import fcntl
+import errno
 import io
 import json
 import math
@@ -69,6 +72,11 @@ from tqdm.auto import tqdm
 from . import scaling
 from .data import to_windows
 from .simulator import simulate
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, tables are appended unlocked (see the module docstring)
+    fcntl = None
 
 __all__ = ["SweepConfig", "Run", "COLUMNS", "TASKS", "runs", "eval_steps", "plan", "prepare", "load_config",
            "training_set", "run_one", "run_sweep", "append_row", "read_results", "per_run", "long_form"]
@@ -318,9 +326,32 @@ def _create_table(path: Path) -> None:
         tmp.unlink()
 
 
+_NO_LOCK_ERRNOS = {errno.ENOLCK, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
+_warned_no_lock = False
+
+
+def _lock(fd: int, path: Path) -> None:
+    """Take an exclusive ``flock`` on ``fd`` where the platform and filesystem have one; else go on
+    unlocked (see the module docstring), warning once when the filesystem refuses locks."""
+    global _warned_no_lock
+    if fcntl is None:
+        return  # Windows: one process per table is the normal case
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError as error:
+        if error.errno not in _NO_LOCK_ERRNOS:
+            raise
+        if not _warned_no_lock:
+            _warned_no_lock = True
+            warnings.warn(f"{path}: the filesystem does not support flock ({error.strerror}); appending "
+                          f"unlocked, so concurrent appenders may interleave their rows: give each writer its "
+                          f"own table (--results DIR/results-$i.csv, see lsmkit.sweep)", stacklevel=4)
+
+
 def append_row(path, row: dict) -> None:
     """Append one row (a dict with every column of :data:`COLUMNS`) to a results table: one
-    ``os.write`` of one line on an ``O_APPEND`` file under an exclusive ``flock``, then ``fsync``."""
+    ``os.write`` of one line on an ``O_APPEND`` file under an exclusive ``flock`` (where the platform
+    and filesystem have one, see the module docstring), then ``fsync``."""
     path = Path(path)
     text = io.StringIO()
     csv.writer(text, lineterminator="\n").writerow([row[c] for c in COLUMNS])  # floats as repr: exact round trip
@@ -331,7 +362,7 @@ def append_row(path, row: dict) -> None:
         # The lock orders the check below against other appenders' writes: without it a reader of
         # the last byte can land inside a line another process is writing (i_size grows page by
         # page) and cut that line in two.
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        _lock(fd, path)
         size = os.fstat(fd).st_size
         if os.pread(fd, 1, size - 1) != b"\n":
             data = b"\n" + data  # a line cut by a crash: end it so that ours stays whole (the reader drops it)

@@ -219,6 +219,18 @@ def test_mice_with_a_channel_constant_over_the_fitting_minutes():
     np.testing.assert_allclose(out["signal"].sel(channel="steps").values, 7.0, atol=1e-3)
 
 
+def test_mice_with_a_constant_channel_far_from_its_default_mean():
+    """At z about 100 a float32 ``low + 1e-6`` rounded back to ``low``: min_value == max_value again."""
+    w = _windows(channels=("heart_rate", "scl_slope", "skin_temperature"))
+    slope = lsmkit.get_channel("scl_slope")
+    value = np.float32(slope.mean + 100 * slope.std)  # 15 uS/min: within the valid range, z = 100
+    w = _with_signal(w, w["signal"].where(w["channel"] != "scl_slope", value))
+    mask = masks.random(w, 0.5, rng=0)
+    out = baselines.MICE(max_iter=3, max_fit_rows=50).impute(w, mask)
+    _assert_filled_and_kept(out, w, mask)
+    np.testing.assert_allclose(out["signal"].sel(channel="scl_slope").values, value, rtol=1e-5)
+
+
 def test_mice_on_a_few_bundled_windows_does_not_crash():
     w = lsmkit.load_sample().isel(window=slice(0, 3))
     mask = masks.random(w, 0.5, rng=0)

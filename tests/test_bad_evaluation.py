@@ -7,6 +7,7 @@ aligned-away windows, and never a score that quietly averages over less than its
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -95,6 +96,14 @@ def test_bad_tasks_are_refused_before_any_method_runs(windows):
     with pytest.raises(ValueError, match="unknown task 'denoise'"):
         lsmkit.evaluate({"spy": spy}, windows, tasks={"interpolation": (30,), "denoise": (1,)}, progress=False)
     assert calls == []
+
+
+@pytest.mark.parametrize("sizes", [np.array([30, 60]), [30, 60], range(30, 61, 30)], ids=["array", "list", "range"])
+def test_task_sizes_may_be_any_non_string_iterable(windows, sizes):
+    expected = lsmkit.evaluate(MEAN, windows, **{**FAST, "tasks": {"interpolation": (30, 60)}})
+    table = lsmkit.evaluate(MEAN, windows, **{**FAST, "tasks": {"interpolation": sizes}})
+    assert table["size"].tolist() == [30, 60] and all(type(s) is int for s in table["size"])
+    assert table.equals(expected)
 
 
 BAD_WINDOWS = {
@@ -231,6 +240,12 @@ BAD_SCORING = {
     "std-wrong-length": (dict(std=np.ones(3)), ValueError, r"std must hold one value per channel \(2\), got shape \(3,\)"),
     "std-missing-a-channel": (dict(std=xr.DataArray([1.0], dims="channel", coords={"channel": ["heart_rate"]})),
                               ValueError, r"std must be a DataArray over 'channel' .*missing \['steps'\]"),
+    "std-series-missing-a-channel": (dict(std=pd.Series({"heart_rate": 1.0, "sdnn": 2.0})), ValueError,
+                                     r"std is labelled \(Series\) .*missing \['steps'\]"),
+    "std-dict-missing-a-channel": (dict(std={"steps": 1.0}), ValueError,
+                                   r"std is labelled \(dict\) .*missing \['heart_rate'\]"),
+    "std-series-by-position": (dict(std=pd.Series([1.0, 2.0])), ValueError,
+                               r"std is labelled \(Series\) .*missing \['heart_rate', 'steps'\]"),
     "std-zero": (dict(std=np.array([0.0, 1.0])), ValueError,
                  r"std must be positive and finite; channels \['heart_rate'\] have \[0.0\]"),
     "std-negative": (dict(std=np.array([1.0, -2.0])), ValueError, r"channels \['steps'\] have \[-2.0\]"),
@@ -283,7 +298,8 @@ def test_a_mask_that_hides_nothing_is_reported_and_scores_nan():
 
 
 @pytest.mark.parametrize("case", ["mask-transposed", "filled-transposed", "filled-channels-reordered",
-                                  "std-as-numpy", "std-as-dataarray-over-all-26"])
+                                  "std-as-numpy", "std-as-dataarray-over-all-26", "std-as-series-reversed",
+                                  "std-as-dict-reversed"])
 def test_legal_variants_score_the_same(case):
     w = _small()
     mask = masks.extrapolation(w, 10)
@@ -298,6 +314,9 @@ def test_legal_variants_score_the_same(case):
         filled = filled.isel(channel=[1, 0])
     elif case == "std-as-numpy":
         kwargs["std"] = np.array([lsmkit.get_channel(c).std for c in w["channel"].values])
+    elif case in ("std-as-series-reversed", "std-as-dict-reversed"):  # matched by name, not by position
+        std = {str(c): lsmkit.get_channel(c).std for c in w["channel"].values[::-1]}
+        kwargs["std"] = pd.Series(std) if case == "std-as-series-reversed" else std
     else:
         kwargs["std"] = xr.DataArray([c.std for c in lsmkit.CHANNELS], dims="channel",
                                      coords={"channel": list(lsmkit.CHANNEL_NAMES)})
@@ -329,6 +348,10 @@ BAD_LABELS = {
     "labels-with-nan": (([0, 1], [np.nan, 1], 2), ValueError, "y_pred must hold integer class indices, got nan"),
     "labels-as-strings": ((["a", "b"], [0, 1], 2), TypeError, "y_true must hold integer class indices, got dtype <U1"),
     "labels-with-None": (([0, None], [0, 1], 2), TypeError, "y_true must hold integer class indices, got dtype object"),
+    "object-labels-with-a-string": ((pd.Series([0, "1"], dtype=object), [0, 1], 2), TypeError,
+                                    "y_true must hold integer class indices, got dtype object"),
+    "object-labels-with-fractions": ((pd.Series([0, 1.5], dtype=object), [0, 1], 2), ValueError,
+                                     "y_true must hold integer class indices, got 1.5"),
     "negative-class": (([-1, 0], [0, 0], 2), ValueError, r"class indices must lie in \[0, 2\), got -1..0"),
     "class-beyond-n_classes": (([0, 1], [0, 2], 2), ValueError, r"class indices must lie in \[0, 2\), got 0..2"),
     "no-predictions": (([], [], 2), ValueError, "no predictions to score"),
@@ -345,3 +368,11 @@ def test_bad_labels_are_named(case):
 def test_whole_float_and_bool_labels_count_as_class_indices():
     assert confusion_matrix([0.0, 1.0, 1.0], np.array([0, 1, 0], dtype=np.int8), 2).tolist() == [[1, 0], [1, 1]]
     assert classification_scores([True, False], [True, True], 2)["accuracy"] == 0.5
+
+
+def test_object_labels_holding_whole_numbers_count_as_class_indices():
+    """A pandas object column of ints (read from a mixed table, say) was accepted before and must stay so."""
+    y_true = pd.Series([0, 1, 1], dtype=object)
+    y_pred = pd.Series([0, np.int64(1), 0.0], dtype=object)
+    assert confusion_matrix(y_true, y_pred, 2).tolist() == [[1, 0], [1, 1]]
+    assert classification_scores(y_true, y_pred, 2) == classification_scores([0, 1, 1], [0, 1, 0], 2)

@@ -443,6 +443,42 @@ def test_load_dataset_names_the_store_with_a_corrupt_chunk(tmp_path, stores):
         load_dataset(path)
 
 
+OTHER_FAILURES = [
+    pytest.param(PermissionError(13, "Permission denied"), PermissionError, id="permission-error"),
+    pytest.param(OSError("Unable to synchronously open file (unable to lock file, errno = 11, error message = "
+                         "'Resource temporarily unavailable')"), OSError, id="hdf5-file-locked"),
+    pytest.param(OSError("Unable to open file (unable to open file: name = 'x.nc', errno = 13, error message = "
+                         "'Permission denied')"), OSError, id="hdf5-permission-denied"),
+    pytest.param(MemoryError("Unable to allocate 96.0 GiB"), MemoryError, id="out-of-memory"),
+]
+
+
+@pytest.mark.parametrize("stage", ["open", "load"])
+@pytest.mark.parametrize(("failure", "error"), OTHER_FAILURES)
+def test_failures_that_are_not_the_files_fault_pass_through_unchanged(stores, monkeypatch, stage, failure, error):
+    """Out of memory, no permission, a lock held elsewhere: not "corrupt or truncated?"."""
+    def fail(*args, **kwargs):
+        raise failure
+
+    if stage == "open":
+        monkeypatch.setattr(xr, "open_dataset", fail)
+    else:
+        monkeypatch.setattr(xr.Dataset, "load", fail)
+    for path in stores:
+        with pytest.raises(error) as caught:
+            load_dataset(path)
+        assert caught.value is failure
+
+
+def test_hdf5_damage_mentioning_sblock_is_still_called_truncated(stores, monkeypatch):
+    def fail(*args, **kwargs):
+        raise OSError("Unable to open file (truncated file: eof = 96, sblock->base_addr = 0, stored_eof = 4096)")
+
+    monkeypatch.setattr(xr, "open_dataset", fail)
+    with pytest.raises(ValueError, match=r"could not read '.*rec\.nc' as netCDF \(empty, truncated"):
+        load_dataset(stores[0])
+
+
 def test_undamaged_stores_still_open(stores):
     for path in stores:
         assert open_dataset(path)["signal"].chunks is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 
 import lsmkit
 from lsmkit import masks
@@ -194,9 +195,16 @@ COMBINE_ERRORS = [
     pytest.param(lambda w, a: masks.union(), ValueError, r"union needs at least one mask", id="union-of-nothing"),
     pytest.param(lambda w, a: masks.union(a, masks.extrapolation(w.isel(window=[0]), 10)), ValueError,
                  r"masks differ in shape: \(2, 60, 4\) vs \(1, 60, 4\)", id="union-shapes-differ"),
-    pytest.param(lambda w, a: masks.union(a, a.transpose("time", "window", "channel")), ValueError,
-                 r"mask 1 must have dims \('window', 'time', 'channel'\), got \('time', 'window', 'channel'\)",
-                 id="union-dims-in-wrong-order"),
+    pytest.param(lambda w, a: masks.union(a, a.rename(time="minute")), ValueError,
+                 r"mask 1 must have dims \('window', 'time', 'channel'\) \(in any order\), got \('window', 'minute', "
+                 r"'channel'\)", id="union-wrong-dim-names"),
+    pytest.param(lambda w, a: masks.scored(a.rename(time="minute"), w), ValueError,
+                 r"mask must have dims .*got \('window', 'minute', 'channel'\)", id="scored-wrong-dim-names"),
+    pytest.param(lambda w, a: masks.scored(a, w["signal"].rename(time="minute")), ValueError,
+                 r"windows must be a window batch .*got dims \('window', 'minute', 'channel'\)",
+                 id="scored-windows-wrong-dim-names"),
+    pytest.param(lambda w, a: masks.scored(a, w["signal"].isel(window=0)), ValueError,
+                 r"windows must be a window batch .*got dims \('time', 'channel'\)", id="scored-windows-2d"),
     pytest.param(lambda w, a: masks.union(a, a.values), TypeError, r"mask 1 must be a boolean xarray\.DataArray, got ndarray",
                  id="union-numpy-mask"),
     pytest.param(lambda w, a: masks.union(a, a.astype(float)), TypeError,
@@ -230,6 +238,21 @@ COMBINE_ERRORS = [
 def test_union_and_scored_refuse_masks_that_do_not_fit(windows, call, error, match):
     with pytest.raises(error, match=match):
         call(windows, masks.extrapolation(windows, 10))
+
+
+def test_union_and_scored_take_transposed_masks_by_dim_name(windows):
+    """Dim names are unambiguous: a transposed mask (or signal) gives what the ordered one gives."""
+    a, b = masks.extrapolation(windows, 10), masks.interpolation(windows, 10, rng=0)
+    flip = ("time", "channel", "window")
+    expected = masks.union(a, b)
+    for got in (masks.union(a, b.transpose(*flip)), masks.union(a.transpose(*flip), b),
+                masks.union(a.transpose(*flip), b.transpose(*flip))):
+        assert got.dims == masks.DIMS
+        xr.testing.assert_identical(got, expected)
+    expected = masks.scored(a, windows)
+    for got in (masks.scored(a.transpose(*flip), windows), masks.scored(a, windows["signal"].transpose(*flip))):
+        assert got.dims == masks.DIMS
+        xr.testing.assert_identical(got, expected)
 
 
 # ---- accepted edge cases do what the docstrings say -----------------------------------------------

@@ -256,6 +256,15 @@ def test_a_network_fits_one_step_when_a_class_is_missing_from_training():
     assert pred.shape == (4,) and set(pred.tolist()) <= {0, 1, 2}
 
 
+def test_a_network_fits_object_labels_holding_ints_like_ints():
+    """A pandas object column of ints was accepted before and must stay so; strings in it are still refused."""
+    labels = pd.Series(Y4.tolist(), dtype=object)
+    expected = probe.CNN(steps=1, width=4, batch_size=2).fit(X4, Y4, 2, rng=0).predict(X4)
+    assert probe.CNN(steps=1, width=4, batch_size=2).fit(X4, labels, 2, rng=0).predict(X4).tolist() == expected.tolist()
+    with pytest.raises(ValueError, match=r"y must hold class indices in \[0, 2\)"):
+        probe.CNN(steps=1).fit(X4, pd.Series([0, "1", 0, 1], dtype=object), 2)
+
+
 # ---- downstream tasks and your own labels -------------------------------------------------------
 @pytest.fixture(scope="module")
 def cohort():

@@ -225,12 +225,6 @@ MAKE_ERRORS = [
                  id="signal-datetimes"),
     pytest.param(_windows, [[[1.0, 2.0]] * 10, [[1.0]] * 10], {}, ValueError,
                  r"signal must be a regular \('window', 'time', 'channel'\) array of numbers", id="signal-ragged-lists"),
-    pytest.param(_windows, xr.DataArray(np.zeros((10, 2, 2)), dims=("time", "window", "channel")), {}, ValueError,
-                 r"signal has dims \('time', 'window', 'channel'\), expected \('window', 'time', 'channel'\); transpose",
-                 id="signal-dataarray-dims-in-wrong-order"),
-    pytest.param(_recordings, xr.DataArray(np.zeros((10, 2, 2)), dims=("time", "participant", "channel")), {}, ValueError,
-                 r"signal has dims \('time', 'participant', 'channel'\), expected \('participant', 'time', 'channel'\)",
-                 id="recordings-dataarray-dims-in-wrong-order"),
     pytest.param(_windows, np.zeros((2, 10, 3)), {}, ValueError,
                  r"signal has 3 channel\(s\) along its last axis, but channels names 2: \['heart_rate', 'steps'\]",
                  id="more-channels-than-names"),
@@ -268,6 +262,17 @@ MAKE_ERRORS = [
 def test_make_windows_and_recordings_refuse_bad_input_naming_the_culprit(make, signal, options, error, match):
     with pytest.raises(error, match=match):
         make(signal, **options)
+
+
+@pytest.mark.parametrize(("make", "row"), [(_windows, "window"), (_recordings, "participant")],
+                         ids=["windows", "recordings"])
+def test_make_takes_a_dataarray_signal_by_dim_name_in_any_order(make, row):
+    """Dim names are unambiguous: a transposed DataArray gives what the ordered one gives."""
+    values = np.arange(40, dtype=np.float32).reshape(2, 10, 2)
+    ordered = xr.DataArray(values, dims=(row, "time", "channel"))
+    expected = make(ordered)
+    for order in [("time", row, "channel"), ("channel", "time", row)]:
+        xr.testing.assert_identical(make(ordered.transpose(*order)), expected)
 
 
 def test_make_accepts_one_channel_name_and_converts_aware_starts_to_utc():

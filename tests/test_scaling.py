@@ -118,7 +118,9 @@ def test_bootstrap_draws_whole_runs():
 def test_repeating_a_runs_points_does_not_narrow_the_interval():
     x, loss = power_law_data()
     copies = 5
-    x5, loss5, run5 = np.repeat(x, copies), np.repeat(loss, copies), np.repeat(np.arange(x.size), copies)
+    rank = np.empty(x.size, dtype=int)
+    rank[np.lexsort((loss, x))] = np.arange(x.size)  # run ids in the sorted order that one-point runs follow
+    x5, loss5, run5 = np.repeat(x, copies), np.repeat(loss, copies), np.repeat(rank, copies)
     base = fit_power_law(x, loss, n_boot=60, rng=3)
     by_run = fit_power_law(x5, loss5, groups=run5, n_boot=60, rng=3)
     by_point = fit_power_law(x5, loss5, n_boot=60, rng=3)
@@ -132,7 +134,9 @@ def test_repeating_a_runs_points_does_not_narrow_the_interval():
 def test_ols_intervals_are_clustered_by_run():
     x, loss = power_law_data(c=0.0)
     copies = 5
-    x5, loss5, run5 = np.repeat(x, copies), np.repeat(loss, copies), np.repeat(np.arange(x.size), copies)
+    rank = np.empty(x.size, dtype=int)
+    rank[np.lexsort((loss, x))] = np.arange(x.size)  # run ids in the sorted order that one-point runs follow
+    x5, loss5, run5 = np.repeat(x, copies), np.repeat(loss, copies), np.repeat(rank, copies)
     base = fit_power_law_ols(x, loss, groups=np.arange(x.size))
     assert width(fit_power_law_ols(x5, loss5, groups=run5), "b") == pytest.approx(width(base, "b"), rel=0.05)
     assert width(fit_power_law_ols(x5, loss5), "b") < 0.6 * width(fit_power_law_ols(x, loss), "b")
@@ -153,6 +157,25 @@ def test_seeded_fits_are_reproducible():
     pd.testing.assert_frame_equal(first, fit_power_law(x, loss, n_boot=30, rng=11).to_frame())
     pd.testing.assert_frame_equal(first, fit_power_law(x, loss, n_boot=30, rng=np.random.default_rng(11)).to_frame())
     assert not first.equals(fit_power_law(x, loss, n_boot=30, rng=12).to_frame())
+
+
+def test_a_shuffled_table_gives_identical_estimates_and_intervals():
+    """Without groups every point is its own run; those runs used to keep the input order, so the
+    same rng drew other points for a shuffled table and the intervals moved."""
+    x, loss = power_law_data()
+    shuffle = np.random.default_rng(5).permutation(x.size)
+    first = fit_power_law(x, loss, n_boot=50, rng=0)
+    again = fit_power_law(x[shuffle], loss[shuffle], n_boot=50, rng=0)
+    pd.testing.assert_frame_equal(first.to_frame(), again.to_frame(), check_exact=True)
+    runs = np.repeat(np.arange(x.size // 3), 3)
+    pd.testing.assert_frame_equal(fit_power_law(x, loss, groups=runs, n_boot=20, rng=0).to_frame(),
+                                  fit_power_law(x[shuffle], loss[shuffle], groups=runs[shuffle], n_boot=20,
+                                                rng=0).to_frame(), check_exact=True)
+    N, D, loss = chinchilla_data()
+    shuffle = np.random.default_rng(5).permutation(N.size)
+    pd.testing.assert_frame_equal(fit_chinchilla(N, D, loss, n_boot=5, rng=0).to_frame(),
+                                  fit_chinchilla(N[shuffle], D[shuffle], loss[shuffle], n_boot=5, rng=0).to_frame(),
+                                  check_exact=True)
 
 
 # ---- Chinchilla's joint law ---------------------------------------------------------------------

@@ -42,13 +42,15 @@ def versions(names=PACKAGES) -> dict[str, str | None]:
 
 
 def commit() -> str | None:
-    """The repository's commit, with ``+dirty`` when the working tree has changes."""
+    """The repository's commit, with ``+dirty`` when tracked files other than the results differ
+    from it (a run rewrites ``benchmarks/results/`` as it goes)."""
     root = Path(__file__).resolve().parents[1]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
                               check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)benchmarks/results"], cwd=root, capture_output=True, text=True,
+                               check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
     return head + ("+dirty" if dirty else "")

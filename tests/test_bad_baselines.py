@@ -12,6 +12,8 @@ import xarray as xr
 import lsmkit
 from lsmkit import baselines, masks
 
+from malformed import relabel, with_signal, with_value
+
 CHANNELS = ("heart_rate", "steps", "skin_temperature")
 MEANS = np.array([lsmkit.get_channel(c).mean for c in CHANNELS], dtype=np.float32)
 
@@ -40,25 +42,12 @@ def _windows(n_window=2, minutes=40, channels=CHANNELS):
                                start=["2024-01-01", "2024-01-02", "2024-01-03"][:n_window], channels=list(channels))
 
 
-def _relabel(obj, channels):
-    """``obj`` with its channel coordinate renamed (object dtype, as lsmkit.make_windows writes it)."""
-    return obj.assign_coords(channel=np.array(channels, dtype=object))
-
-
 @pytest.fixture(params=list(METHODS), ids=list(METHODS))
 def method(request):
     return METHODS[request.param]()
 
 
 # ---- windows that are not a window batch ------------------------------------------------------
-def _with_signal(ds, signal):
-    out = ds.copy()
-    out["signal"] = signal
-    return out
-
-
-def _with_value(ds, value, channel="steps"):
-    return _with_signal(ds, ds["signal"].where(~((ds["channel"] == channel) & (ds["time"] == 3)), value))
 
 
 BAD_WINDOWS = {
@@ -67,17 +56,17 @@ BAD_WINDOWS = {
     "no-signal-variable": (lambda w: w.rename(signal="values"), ValueError, "must have a 'signal' variable"),
     "dims-in-wrong-order": (lambda w: w.transpose("time", "window", "channel"), ValueError, r"must have dims"),
     "dim-renamed": (lambda w: w.rename(time="minute"), ValueError, r"must have dims .*'minute'"),
-    "unknown-channel": (lambda w: _relabel(w, ["heart_rate", "steps", "bogus"]), ValueError,
+    "unknown-channel": (lambda w: relabel(w, ["heart_rate", "steps", "bogus"]), ValueError,
                         r"unknown channels \['bogus'\]"),
     "duplicate-channel": (lambda w: w.isel(channel=[0, 0, 1]), ValueError, r"duplicate channels \['heart_rate'\]"),
     "no-participant-coordinate": (lambda w: w.drop_vars("participant"), ValueError, "'participant' coordinate"),
-    "string-dtype": (lambda w: _with_signal(w, w["signal"].astype(str)), TypeError, "must be floating point"),
-    "object-dtype": (lambda w: _with_signal(w, w["signal"].astype(object)), TypeError, "must be floating point, got object"),
-    "complex-dtype": (lambda w: _with_signal(w, w["signal"].astype(complex)), TypeError, "floating point, got complex"),
-    "bool-dtype": (lambda w: _with_signal(w, w["signal"] > 0), TypeError, "must be floating point, got bool"),
-    "int-dtype": (lambda w: _with_signal(w, w["signal"].fillna(0).astype(int)), TypeError, "must be floating point"),
-    "inf-value": (lambda w: _with_value(w, np.inf), ValueError, r"infinite values in channels \['steps'\]"),
-    "minus-inf-value": (lambda w: _with_value(w, -np.inf, "skin_temperature"), ValueError,
+    "string-dtype": (lambda w: with_signal(w, w["signal"].astype(str)), TypeError, "must be floating point"),
+    "object-dtype": (lambda w: with_signal(w, w["signal"].astype(object)), TypeError, "must be floating point, got object"),
+    "complex-dtype": (lambda w: with_signal(w, w["signal"].astype(complex)), TypeError, "floating point, got complex"),
+    "bool-dtype": (lambda w: with_signal(w, w["signal"] > 0), TypeError, "must be floating point, got bool"),
+    "int-dtype": (lambda w: with_signal(w, w["signal"].fillna(0).astype(int)), TypeError, "must be floating point"),
+    "inf-value": (lambda w: with_value(w, np.inf), ValueError, r"infinite values in channels \['steps'\]"),
+    "minus-inf-value": (lambda w: with_value(w, -np.inf, "skin_temperature"), ValueError,
                         r"infinite values in channels \['skin_temperature'\]"),
 }
 
@@ -105,9 +94,9 @@ BAD_MASKS = {
     "4d-extra-dim": (lambda w: _mask(w).expand_dims(extra=2), ValueError, r"mask must have dims .*'extra'"),
     "dim-renamed": (lambda w: _mask(w).rename(time="minute"), ValueError, r"mask must have dims .*'minute'"),
     "other-windows": (lambda w: _mask(w).assign_coords(window=[10, 11]), ValueError, "made for other windows"),
-    "unknown-channel": (lambda w: _relabel(_mask(w), ["heart_rate", "steps", "sdnn"]), ValueError,
+    "unknown-channel": (lambda w: relabel(_mask(w), ["heart_rate", "steps", "sdnn"]), ValueError,
                         r"mask has channels \['sdnn'\] that the windows do not"),
-    "duplicate-channel": (lambda w: _relabel(_mask(w), ["heart_rate", "steps", "steps"]), ValueError,
+    "duplicate-channel": (lambda w: relabel(_mask(w), ["heart_rate", "steps", "steps"]), ValueError,
                           r"mask has duplicate channels \['steps'\]"),
 }
 
@@ -170,13 +159,13 @@ def test_nothing_visible_falls_back_to_the_registry_mean(method, case):
     if case == "mask-hides-everything":
         out = method.impute(w, xr.ones_like(_mask(w)))
     else:
-        out = method.impute(_with_signal(w, w["signal"] * np.nan))
+        out = method.impute(with_signal(w, w["signal"] * np.nan))
     np.testing.assert_allclose(out["signal"].values, np.broadcast_to(MEANS, out["signal"].shape), rtol=1e-5)
 
 
 def test_all_missing_channel_gets_the_registry_mean_and_the_others_are_kept(method):
     w = _windows()
-    w = _with_signal(w, w["signal"].where(w["channel"] != "skin_temperature"))
+    w = with_signal(w, w["signal"].where(w["channel"] != "skin_temperature"))
     out = method.impute(w)
     np.testing.assert_allclose(out["signal"].sel(channel="skin_temperature").values, MEANS[2], rtol=1e-5)
     _assert_filled_and_kept(out.isel(channel=[0, 1]), w.isel(channel=[0, 1]))
@@ -200,7 +189,7 @@ def test_small_or_unusual_but_legal_windows_are_filled(method, case):
     elif case == "one-channel":
         w = w.isel(channel=[0])
     elif case == "float64-signal":
-        w = _with_signal(w, w["signal"].astype(np.float64))
+        w = with_signal(w, w["signal"].astype(np.float64))
     else:
         w = w.sel(channel=["steps", "heart_rate"])  # fewer channels, another order: legal
     out = method.impute(w)
@@ -212,7 +201,7 @@ def test_mice_with_a_channel_constant_over_the_fitting_minutes():
     """Resting heart rate is one value per day: a bundled day made MICE hand scikit-learn
     min_value == max_value, which it refuses ("One (or more) features have min_value >= max_value")."""
     w = _windows()
-    w = _with_signal(w, w["signal"].where(w["channel"] != "steps", 7.0))  # steps constant everywhere
+    w = with_signal(w, w["signal"].where(w["channel"] != "steps", 7.0))  # steps constant everywhere
     mask = masks.random(w, 0.5, rng=0)
     out = baselines.MICE(max_iter=3, max_fit_rows=50).impute(w, mask)
     _assert_filled_and_kept(out, w, mask)
@@ -224,7 +213,7 @@ def test_mice_with_a_constant_channel_far_from_its_default_mean():
     w = _windows(channels=("heart_rate", "scl_slope", "skin_temperature"))
     slope = lsmkit.get_channel("scl_slope")
     value = np.float32(slope.mean + 100 * slope.std)  # 15 uS/min: within the valid range, z = 100
-    w = _with_signal(w, w["signal"].where(w["channel"] != "scl_slope", value))
+    w = with_signal(w, w["signal"].where(w["channel"] != "scl_slope", value))
     mask = masks.random(w, 0.5, rng=0)
     out = baselines.MICE(max_iter=3, max_fit_rows=50).impute(w, mask)
     _assert_filled_and_kept(out, w, mask)
@@ -279,7 +268,7 @@ BAD_ARGUMENTS = {
     "SeasonalNaive-history-no-signal": (lambda: baselines.SeasonalNaive(history=_windows().rename(signal="x")),
                                         ValueError, "history: .*'signal' variable"),
     "SeasonalNaive-history-unknown-channel": (
-        lambda: baselines.SeasonalNaive(history=_relabel(_windows(), ["heart_rate", "steps", "bogus"])),
+        lambda: baselines.SeasonalNaive(history=relabel(_windows(), ["heart_rate", "steps", "bogus"])),
         ValueError, r"history: .*unknown channels \['bogus'\]"),
     "classical-history-int": (lambda: baselines.classical(history=5), TypeError, "history must be"),
     "WindowMean-takes-no-arguments": (lambda: baselines.WindowMean(3), TypeError, "WindowMean"),

@@ -15,6 +15,8 @@ import lsmkit
 from lsmkit import baselines, masks
 from lsmkit.metrics import classification_scores, confusion_matrix, error_table, scored_errors
 
+from malformed import relabel, with_signal
+
 TASKS = {"interpolation": (30,)}
 FAST = dict(tasks=TASKS, rng=0, n_boot=5, progress=False)
 
@@ -29,19 +31,9 @@ def windows(sample):
     return sample.copy(deep=True)
 
 
-def _with_signal(ds, signal):
-    out = ds.copy()
-    out["signal"] = signal
-    return out
-
-
-def _relabel(obj, dim, labels):
-    return obj.assign_coords({dim: np.array(labels, dtype=object if dim == "channel" else None)})
-
-
 def oracle(w, mask):
     """Exact wherever the data was observed."""
-    return _with_signal(w, w["signal"].fillna(0.0))
+    return with_signal(w, w["signal"].fillna(0.0))
 
 
 # ---- evaluate: arguments ----------------------------------------------------------------------------
@@ -110,7 +102,7 @@ BAD_WINDOWS = {
     "zero-windows": (lambda w: w.isel(window=slice(0, 0)), ValueError, "windows hold no window to evaluate"),
     "numpy-array": (lambda w: w["signal"].values, TypeError, "windows must be an xarray.Dataset, got ndarray"),
     "dims-in-wrong-order": (lambda w: w.transpose("time", "window", "channel"), ValueError, "must have dims"),
-    "inf-value": (lambda w: _with_signal(w, w["signal"].where(w["time"] != 3, np.inf)), ValueError,
+    "inf-value": (lambda w: with_signal(w, w["signal"].where(w["time"] != 3, np.inf)), ValueError,
                   "windows hold infinite values"),
     "shorter-than-the-task": (lambda w: w.isel(time=slice(0, 20)), ValueError,
                               "minutes must be an integer between 1 and the window length 20, got 30"),
@@ -137,9 +129,9 @@ BAD_RESULTS = {
                        r"the result of method 'x' lacks channels \['rr_median'"),
     "fewer-minutes": (lambda w, m: w.isel(time=slice(0, 100)), ValueError,
                       r"the result of method 'x' has sizes .*'time': 100"),
-    "other-window-labels": (lambda w, m: _relabel(w, "window", w["window"].values + 100), ValueError,
+    "other-window-labels": (lambda w, m: relabel(w, w["window"].values + 100, "window"), ValueError,
                             "the result of method 'x' has other window labels"),
-    "other-channel-labels": (lambda w, m: _relabel(w, "channel", ["sdnn" if c == "heart_rate" else c
+    "other-channel-labels": (lambda w, m: relabel(w, ["sdnn" if c == "heart_rate" else c
                                                                    for c in w["channel"].values]),
                              ValueError, r"the result of method 'x' lacks channels \['heart_rate'\]"),
     "wrong-signature": (lambda w: w, TypeError, "takes 1 positional argument but 2 were given"),
@@ -156,7 +148,7 @@ def test_what_a_method_returns_is_checked(windows, case):
 def off_by_channel(w, mask):
     """Off by a different share of each channel's default std: any mix-up of channels shows."""
     std = np.array([lsmkit.get_channel(c).std for c in w["channel"].values], dtype=np.float32)
-    return _with_signal(w, w["signal"].fillna(0.0) + std * np.linspace(0.1, 2.0, len(std), dtype=np.float32))
+    return with_signal(w, w["signal"].fillna(0.0) + std * np.linspace(0.1, 2.0, len(std), dtype=np.float32))
 
 
 @pytest.mark.parametrize("case", ["transposed", "channels-reordered", "windows-reordered"])
@@ -178,7 +170,7 @@ def test_a_result_in_another_order_is_scored_by_name(windows, case):
 def test_a_fill_left_non_finite_is_reported_and_scored_nan(windows, value):
     """It used to give NaN (or inf) silently; the other methods' rows must not suffer."""
     def lazy(w, mask):
-        return _with_signal(w, oracle(w, mask)["signal"].where(~mask, value))
+        return with_signal(w, oracle(w, mask)["signal"].where(~mask, value))
 
     with pytest.warns(RuntimeWarning, match=r"method 'lazy' left \d+ scored values NaN or infinite on task "
                                             r"'interpolation' size 30; its scores there are NaN"):
@@ -191,10 +183,10 @@ def test_a_fill_left_non_finite_is_reported_and_scored_nan(windows, value):
 @pytest.mark.parametrize("case", ["all-missing-windows", "sensors-over-absent-channels"])
 def test_nothing_to_score_is_reported_and_scored_nan(windows, case):
     if case == "all-missing-windows":
-        w, tasks = _with_signal(windows, windows["signal"] * np.nan), {"interpolation": (30,)}
+        w, tasks = with_signal(windows, windows["signal"] * np.nan), {"interpolation": (30,)}
     else:  # windows of two channels, both missing: hiding them scores nothing
         w = windows.isel(channel=[0, 1])
-        w, tasks = _with_signal(w, w["signal"] * np.nan), {"sensors": (2,)}
+        w, tasks = with_signal(w, w["signal"] * np.nan), {"sensors": (2,)}
     with pytest.warns(RuntimeWarning, match="hides no observed value: nothing to score, its scores are NaN"):
         table = lsmkit.evaluate(MEAN, w, **{**FAST, "tasks": tasks})
     assert len(table) == 1 and table["n"].item() == 0
@@ -211,7 +203,7 @@ def _small():
 
 
 def _off_by(w, value=3.0):
-    return _with_signal(w, w["signal"].fillna(0.0) + value)
+    return with_signal(w, w["signal"].fillna(0.0) + value)
 
 
 BAD_SCORING = {
@@ -222,19 +214,19 @@ BAD_SCORING = {
                              r"filled has sizes .*'window': 1"),
     "filled-fewer-channels": (dict(filled=lambda w: _off_by(w).isel(channel=[0])), ValueError,
                               r"filled lacks channels \["),
-    "filled-other-channel-labels": (dict(filled=lambda w: _relabel(_off_by(w), "channel", ["heart_rate", "sdnn"])),
+    "filled-other-channel-labels": (dict(filled=lambda w: relabel(_off_by(w), ["heart_rate", "sdnn"])),
                                     ValueError, r"filled lacks channels \["),
-    "filled-other-window-labels": (dict(filled=lambda w: _relabel(_off_by(w), "window", [5, 6])), ValueError,
+    "filled-other-window-labels": (dict(filled=lambda w: relabel(_off_by(w), [5, 6], "window")), ValueError,
                                    "filled has other window labels"),
     "windows-numpy-array": (dict(windows=lambda w: w["signal"].values), TypeError,
                             "windows must be an xarray.Dataset, got ndarray"),
-    "windows-with-inf": (dict(windows=lambda w: _with_signal(w, w["signal"].where(w["channel"] != "steps", np.inf))),
+    "windows-with-inf": (dict(windows=lambda w: with_signal(w, w["signal"].where(w["channel"] != "steps", np.inf))),
                          ValueError, r"windows 'signal' holds infinite values in channels \['steps'\]"),
     "mask-numpy-array": (dict(mask=lambda m: m.values), TypeError, "mask must be a boolean xarray.DataArray .*ndarray"),
     "mask-int-dtype": (dict(mask=lambda m: m.astype(int)), TypeError, "DataArray of int64"),
     "mask-fewer-minutes": (dict(mask=lambda m: m.isel(time=slice(0, 10))), ValueError, r"mask has sizes .*'time': 10"),
     "mask-2d": (dict(mask=lambda m: m.isel(window=0)), ValueError, "mask has sizes"),
-    "mask-other-windows": (dict(mask=lambda m: _relabel(m, "window", [5, 6])), ValueError,
+    "mask-other-windows": (dict(mask=lambda m: relabel(m, [5, 6], "window")), ValueError,
                            "mask has other window labels"),
     "truth-variable-missing": (dict(truth="gap_truth"), ValueError, "windows have no 'gap_truth' variable"),
     "std-wrong-length": (dict(std=np.ones(3)), ValueError, r"std must hold one value per channel \(2\), got shape \(3,\)"),

@@ -16,6 +16,8 @@ import xarray as xr
 import lsmkit
 from lsmkit import masks, pretrained
 
+from malformed import relabel, with_signal, with_value
+
 
 @pytest.fixture(scope="module")
 def model():
@@ -30,17 +32,6 @@ def sample():
 @pytest.fixture()
 def windows(sample):
     return sample.copy(deep=True)
-
-
-def _with_signal(ds, signal):
-    out = ds.copy()
-    out["signal"] = signal
-    return out
-
-
-def _relabel(obj, channels):
-    """``obj`` with its channel coordinate renamed (object dtype, as lsmkit.make_windows writes it)."""
-    return obj.assign_coords(channel=np.array(channels, dtype=object))
 
 
 def _assert_filled_and_kept(out, w, mask=None):
@@ -132,9 +123,6 @@ def test_a_small_batch_size_gives_the_same_fills(model, windows):
 
 
 # ---- windows that the model cannot take -----------------------------------------------------------
-def _with_value(ds, value, channel="steps"):
-    return _with_signal(ds, ds["signal"].where(~((ds["channel"] == channel) & (ds["time"] == 3)), value))
-
 
 BAD_WINDOWS = {
     "numpy-array": (lambda w: w["signal"].values, TypeError, "windows must be an xarray.Dataset, got ndarray"),
@@ -148,21 +136,21 @@ BAD_WINDOWS = {
     "longer-than-the-context": (
         lambda w: xr.concat([w, w.assign_coords(time=w["time"] + 300)], "time", data_vars="all"), ValueError,
         "windows are 600 minutes long; this model takes 300-minute windows"),
-    "unknown-channel": (lambda w: _relabel(w.isel(channel=[0, 1]), ["heart_rate", "bogus"]), ValueError,
+    "unknown-channel": (lambda w: relabel(w.isel(channel=[0, 1]), ["heart_rate", "bogus"]), ValueError,
                         r"unknown channels \['bogus'\]"),
     "extra-channel-beyond-the-26": (
-        lambda w: xr.concat([w, _relabel(w.isel(channel=[0]), ["battery"])], "channel", data_vars="all"), ValueError,
+        lambda w: xr.concat([w, relabel(w.isel(channel=[0]), ["battery"])], "channel", data_vars="all"), ValueError,
         r"unknown channels \['battery'\]"),
     "duplicate-channel": (lambda w: w.isel(channel=[0, 1, 1]), ValueError,
                           r"duplicate channels \['resting_heart_rate'\]"),
     "no-participant-coordinate": (lambda w: w.drop_vars("participant"), ValueError, "'participant' coordinate"),
     "no-start-coordinate": (lambda w: w.drop_vars("start"), ValueError, "'start' coordinate"),
-    "string-dtype": (lambda w: _with_signal(w, w["signal"].astype(str)), TypeError, "must be floating point"),
-    "object-dtype": (lambda w: _with_signal(w, w["signal"].astype(object)), TypeError, "floating point, got object"),
-    "complex-dtype": (lambda w: _with_signal(w, w["signal"].astype(complex)), TypeError, "floating point, got complex"),
-    "bool-dtype": (lambda w: _with_signal(w, w["signal"] > 0), TypeError, "must be floating point, got bool"),
-    "inf-value": (lambda w: _with_value(w, np.inf), ValueError, r"infinite values in channels \['steps'\]"),
-    "minus-inf-value": (lambda w: _with_value(w, -np.inf, "heart_rate"), ValueError,
+    "string-dtype": (lambda w: with_signal(w, w["signal"].astype(str)), TypeError, "must be floating point"),
+    "object-dtype": (lambda w: with_signal(w, w["signal"].astype(object)), TypeError, "floating point, got object"),
+    "complex-dtype": (lambda w: with_signal(w, w["signal"].astype(complex)), TypeError, "floating point, got complex"),
+    "bool-dtype": (lambda w: with_signal(w, w["signal"] > 0), TypeError, "must be floating point, got bool"),
+    "inf-value": (lambda w: with_value(w, np.inf), ValueError, r"infinite values in channels \['steps'\]"),
+    "minus-inf-value": (lambda w: with_value(w, -np.inf, "heart_rate"), ValueError,
                         r"infinite values in channels \['heart_rate'\]"),
 }
 
@@ -222,7 +210,7 @@ def test_mask_for_other_channels_of_the_same_count_is_refused(model, windows, ca
 
 def test_mask_with_a_duplicated_channel_is_refused(model, windows):
     w = windows.isel(channel=[0, 1])
-    mask = _relabel(_mask(w), ["heart_rate", "heart_rate"])
+    mask = relabel(_mask(w), ["heart_rate", "heart_rate"])
     with pytest.raises(ValueError, match="mask channels differ .*duplicated"):
         model.impute(w, mask)
 
@@ -280,7 +268,7 @@ def test_embedding_zero_windows_is_refused(model, windows):
 def test_nothing_visible_gives_the_models_unconditional_guess(model, windows):
     """Documented in impute: no token to see, so every such window gets the same finite fill, and
     hiding everything is the same as having nothing."""
-    empty = _with_signal(windows, windows["signal"] * np.nan)
+    empty = with_signal(windows, windows["signal"] * np.nan)
     guess = model.impute(empty)
     _assert_filled_and_kept(guess, empty)
     values = guess["signal"].values
@@ -291,7 +279,7 @@ def test_nothing_visible_gives_the_models_unconditional_guess(model, windows):
 
 def test_embedding_windows_without_data_gives_the_class_token(model, windows):
     """Documented in embed: windows with no data get the class token (pooled), NaN tokens (pool='none')."""
-    empty = _with_signal(windows, windows["signal"] * np.nan)
+    empty = with_signal(windows, windows["signal"] * np.nan)
     emb = model.embed(empty).values
     assert np.isfinite(emb).all()
     np.testing.assert_array_equal(emb, np.broadcast_to(emb[:1], emb.shape))
@@ -300,7 +288,7 @@ def test_embedding_windows_without_data_gives_the_class_token(model, windows):
 
 
 def test_all_missing_channel_is_filled_from_the_others(model, windows):
-    w = _with_signal(windows, windows["signal"].where(windows["channel"] != "heart_rate"))
+    w = with_signal(windows, windows["signal"].where(windows["channel"] != "heart_rate"))
     _assert_filled_and_kept(model.impute(w), w)
 
 
@@ -321,7 +309,7 @@ def test_channels_in_another_order_are_read_by_name(model, windows):
 
 
 def test_float64_signal_is_taken_and_float32_returned(model, windows):
-    w = _with_signal(windows, windows["signal"].astype(np.float64))
+    w = with_signal(windows, windows["signal"].astype(np.float64))
     _assert_filled_and_kept(model.impute(w), w)
 
 

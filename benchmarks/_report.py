@@ -41,6 +41,23 @@ def versions(names=PACKAGES) -> dict[str, str | None]:
     return found
 
 
+def version_line(names=PACKAGES) -> str:
+    """``"numpy 2.4.6, pypots (not installed), ..."``: the versions for a results header."""
+    return ", ".join(f"{name} {v}" if v else f"{name} (not installed)" for name, v in versions(names).items()
+                     if name != "python")
+
+
+def markdown(frame, digits: int = 3) -> str:
+    """A pandas DataFrame as a Markdown table (no extra dependency); floats to ``digits`` places."""
+    import pandas as pd
+
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    cells = [[f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row] for row in frame.values]
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+
+
 def commit() -> str | None:
     """The repository's commit, with ``+dirty`` when tracked files other than the results differ
     from it (a run rewrites ``benchmarks/results/`` as it goes)."""

@@ -37,8 +37,8 @@ import lsmkit
 from lsmkit import downstream, probe
 from lsmkit.model import LSM
 from lsmkit.pretrained import PretrainedLSM
-from generative import markdown, versions  # the sibling script: one table formatter for all
 
+VERSIONS = ("lsmkit", "torch", "numpy", "scikit-learn")
 NETWORKS = ("fine-tune", "scratch encoder")  # the expensive ones
 BASELINES = ("scratch encoder", "1-D CNN")  # issue 6's from-scratch baselines
 
@@ -132,7 +132,7 @@ def main():
     header = [
         "benchmarks/downstream.py: macro F1 on held-out participants, mean over draws [95% bootstrap interval]",
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; torch threads {torch.get_num_threads()}",
-        f"versions: {versions()}",
+        f"versions: {_report.version_line(VERSIONS)}",
         f"data: {args.participants} evaluation participants x {args.days} days (seed {args.seed}), "
         f"{windows.sizes['window']} session and no-exercise windows; windows per class: {counts}",
         f"model: {model.card['name']} ({model.card['parameters'] / 1e6:.2f}M parameters); "
@@ -148,10 +148,10 @@ def main():
         wide = wide.loc[sorted(wide.index, key=lambda k: np.inf if k < 0 else k)]
         wide.index = pd.Index(["all" if k < 0 else str(k) for k in wide.index], name="shots")
         wide = wide[[m for m in methods if m in wide.columns]].fillna("")
-        sections += [f"## {task}", "", markdown(wide), ""]
+        sections += [f"## {task}", "", _report.markdown(wide), ""]
     targets = pd.DataFrame([target(summary, t) for t in ("activity", "exercise") if t in set(summary["task"])])
     if len(targets):
-        sections += ["## Target (issue 6)", "", markdown(targets.set_index("task")), ""]
+        sections += ["## Target (issue 6)", "", _report.markdown(targets.set_index("task")), ""]
     text = "\n".join(sections)
     (args.out_dir / "downstream.md").write_text(text)
     print(text)

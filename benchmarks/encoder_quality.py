@@ -21,7 +21,6 @@ from lsmkit.baselines import Linear, Nearest, WindowMean
 from lsmkit.metrics import scored_errors
 from lsmkit.train import TASKS, TrainConfig, task_mask, validation_set
 
-from generative import markdown  # the sibling script: one table formatter for both
 
 
 def main():
@@ -50,7 +49,7 @@ def main():
     table = table[list(methods)]
     header = (f"held-out simulated participants: {windows.sizes['window']} windows of {config.val_participants} "
               f"participants (seed {config.seed}); model {model.card['name']}, {model.card['training']['steps']} steps")
-    text = header + "\n\nMSE on z-scored hidden, observed values (lower is better)\n\n" + markdown(table, digits=4)
+    text = header + "\n\nMSE on z-scored hidden, observed values (lower is better)\n\n" + _report.markdown(table, digits=4)
     print(text)
     ours, others = table.iloc[:, 0], table.iloc[:, 1:].min(axis=1)
     headline = {f"{task}: MSE, model vs best baseline": f"{ours[task]:.3f} vs {others[task]:.3f}" for task in table.index}

@@ -21,8 +21,6 @@ evaluates. Results go to ``<out-dir>/generative.csv`` (tidy, ``#`` header lines)
 from __future__ import annotations
 
 import argparse
-import importlib.metadata as metadata
-import json
 import os
 import platform
 import time
@@ -39,6 +37,7 @@ from lsmkit.baselines import classical
 from lsmkit.simulator import simulate
 from lsmkit.train import TrainConfig, WindowStream, validation_set
 
+VERSIONS = ("lsmkit", "torch", "numpy", "scikit-learn", "statsmodels", "pypots")
 SHIPPED_BUDGET_MINUTES = 51.0  # wall clock of the shipped lsm-2m training (its card's notes)
 SAITS_SHAPE = dict(n_layers=2, d_model=128, n_heads=4, d_k=32, d_v=32, d_ffn=256, dropout=0.1)
 
@@ -119,26 +118,6 @@ def target_summary(table: pd.DataFrame, model: str) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("task")
 
 
-def markdown(frame: pd.DataFrame, digits: int = 3) -> str:
-    """A DataFrame as a Markdown table (no extra dependency)."""
-    if not isinstance(frame.index, pd.RangeIndex):
-        frame = frame.reset_index()
-    cells = [[f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row] for row in frame.values]
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
-
-
-def versions() -> str:
-    names = ["lsmkit", "torch", "numpy", "scikit-learn", "statsmodels", "pypots"]
-    found = []
-    for name in names:
-        try:
-            found.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            found.append(f"{name} (not installed)")
-    return ", ".join(found)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--name", default=None, help="pretrained model (default: the shipped one)")
@@ -186,7 +165,7 @@ def main():
     header = [
         "benchmarks/generative.py: MSE on z-scored hidden, truly observed values (lower is better), same masks for all",
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; torch threads {torch.get_num_threads()}",
-        f"versions: {versions()}",
+        f"versions: {_report.version_line(VERSIONS)}",
         f"data: {windows.sizes['window']} held-out windows of {config.val_participants} simulated participants "
         f"(lsmkit.train.validation_set, seed {config.seed}); masks and bootstrap seed {args.seed}",
         f"model: {model.card['name']} ({model.card['parameters'] / 1e6:.2f}M parameters, "
@@ -205,8 +184,8 @@ def main():
     summary = target_summary(table, model_name)
     text = "\n".join(
         ["# Generative tasks: lsmkit vs baselines", "", *[f"- {line}" for line in header], "",
-         "## MSE by task and size", "", markdown(wide), "",
-         "## Quality target (issue 4): average over sizes, best other method", "", markdown(summary), ""])
+         "## MSE by task and size", "", _report.markdown(wide), "",
+         "## Quality target (issue 4): average over sizes, best other method", "", _report.markdown(summary), ""])
     (args.out_dir / "generative.md").write_text(text)
     print(text)
     headline = {f"{task}: MSE reduction vs best other method (%)": round(float(row["reduction %"]), 1)

@@ -26,7 +26,6 @@ import pandas as pd
 
 import _report  # the sibling module: machine info, versions, result files
 import lsmkit
-from generative import markdown  # the sibling script: one table formatter for every benchmark
 from lsmkit import scaling, sweep
 from lsmkit.masks import patch_grid
 from lsmkit.scaling_plots import scaling_points
@@ -119,7 +118,7 @@ def main():
         f"- fits: {args.n_boot} bootstrap draws over runs, seed {args.seed}; 95% intervals in brackets",
         *([f"- the sweep took {sweep_seconds / 60:.1f} min"] if sweep_seconds else []),
         "",
-        markdown(summary),
+        _report.markdown(summary),
     ]
     text = "\n".join(lines)
     print(text)

@@ -97,7 +97,8 @@ def evaluate(
     rng
         Seed or Generator for the masks and the bootstrap.
     n_boot, level
-        Bootstrap resamples of windows and the interval's coverage.
+        Bootstrap resamples of windows and the interval's coverage; ``n_boot=0`` skips the
+        bootstrap (NaN intervals). The masks do not depend on ``n_boot``.
     progress
         Show a progress bar over the task masks.
 
@@ -121,12 +122,9 @@ def evaluate(
     fills = {name: _as_fill(name, method) for name, method in methods.items()}
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}")
-    try:
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    except (TypeError, ValueError):
-        raise TypeError(f"rng must be a non-negative integer seed, a numpy Generator or None, got {rng!r}") from None
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
+        raise ValueError(f"n_boot must be a non-negative integer (0: no intervals), got {n_boot!r}")
+    rng = masks._rng(rng)  # the masks' rules and messages: TypeError for a wrong kind, ValueError for a bad seed
     if tasks is None:
         tasks = {**TASK_SIZES, **({"gaps": (None,)} if "truth" in windows else {})}
     if not isinstance(tasks, Mapping):
@@ -149,7 +147,7 @@ def evaluate(
     if not sum(len(s) for s in tasks.values()):
         raise ValueError(f"tasks hold no size to score: {tasks!r}")
     std = np.array([get_channel(c).std for c in windows["channel"].values], dtype=np.float32)
-    boot = rng.integers(0, windows.sizes["window"], size=(n_boot, windows.sizes["window"]))
+    boot = rng.spawn(1)[0].integers(0, windows.sizes["window"], size=(n_boot, windows.sizes["window"]))
     rows = []
     bar = tqdm(total=sum(len(s) for s in tasks.values()), desc="evaluate", unit="mask", disable=not progress)
     for task, sizes in tasks.items():
@@ -172,10 +170,11 @@ def evaluate(
                     warnings.warn(f"method {name!r} left {unfilled} scored values NaN or infinite on task {task!r} "
                                   f"size {size!r}; its scores there are NaN", RuntimeWarning, stacklevel=2)
                 elif n:
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        resampled = squared[boot].sum(axis=1) / count[boot].sum(axis=1)  # NaN: no scored value drawn
-                    lower, upper = np.nanquantile(resampled, [(1 - level) / 2, (1 + level) / 2])
-                    row.update(mse=squared.sum() / n, mae=absolute.sum() / n, mse_low=lower, mse_high=upper)
+                    row.update(mse=squared.sum() / n, mae=absolute.sum() / n)
+                    if n_boot:
+                        with np.errstate(invalid="ignore", divide="ignore"):
+                            resampled = squared[boot].sum(axis=1) / count[boot].sum(axis=1)  # NaN: no scored value drawn
+                        row["mse_low"], row["mse_high"] = np.nanquantile(resampled, [(1 - level) / 2, (1 + level) / 2])
                 rows.append(row)
             bar.update()
     bar.close()

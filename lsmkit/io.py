@@ -383,11 +383,25 @@ def _check_text(path: Path) -> None:
         return
     with open(path, "rb") as f:
         head = f.read(1 << 16)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"\x00" in head and _utf16_text(head)):
+        raise ValueError(
+            f"{path.name} is UTF-16 text (Excel's 'Unicode Text' export); save it as CSV in UTF-8, or convert it "
+            f"with pandas.read_csv({path.name!r}, encoding='utf-16').to_csv(..., index=False)"
+        )
     if b"\x00" in head:
         raise ValueError(
             f"{path.name} is not a text file (it holds NUL bytes); expected CSV text in UTF-8. "
             f"Is it a Parquet or spreadsheet file with the wrong suffix?"
         )
+
+
+def _utf16_text(head: bytes) -> bool:
+    """Whether bytes without a byte-order mark read as UTF-16 text: printable ASCII with every other byte NUL."""
+    pairs = head[: len(head) // 2 * 2]
+    for low, high in ((pairs[0::2], pairs[1::2]), (pairs[1::2], pairs[0::2])):
+        if high and set(high) == {0} and all(32 <= b < 127 or b in b"\t\r\n" for b in low):
+            return True
+    return False
 
 
 def _find_line(path: Path, text: str) -> int | None:

@@ -158,6 +158,8 @@ def _check_positive(name: str, value) -> None:
 def _check_training(fitted, X, y, n_classes: int) -> np.ndarray:
     """``y`` as class indices, or an error naming what does not fit ``X`` and ``n_classes``."""
     y = np.asarray(y)
+    if y.dtype == bool:  # False/True are classes 0 and 1, as labels() reads them
+        y = y.astype(np.int64)
     if y.dtype == object and all(isinstance(v, numbers.Real) for v in y.flat):
         y = y.astype(np.float64)  # a pandas object column of ints: judged by its values below
     _check_count("n_classes", n_classes)

@@ -64,10 +64,10 @@ BAD_EVALUATE = {
                                        r"method 'x' is the class Linear, not an instance; pass Linear\(\)"),
     "level-one": (dict(methods=MEAN, level=1.0), ValueError, r"level must be in \(0, 1\), got 1.0"),
     "level-zero": (dict(methods=MEAN, level=0), ValueError, r"level must be in \(0, 1\), got 0"),
-    "n_boot-zero": (dict(methods=MEAN, n_boot=0), ValueError, "n_boot must be a positive integer, got 0"),
-    "n_boot-negative": (dict(methods=MEAN, n_boot=-1), ValueError, "n_boot must be a positive integer, got -1"),
-    "n_boot-fraction": (dict(methods=MEAN, n_boot=2.5), ValueError, "n_boot must be a positive integer, got 2.5"),
+    "n_boot-negative": (dict(methods=MEAN, n_boot=-1), ValueError, "n_boot must be a non-negative integer \\(0: no intervals\\), got -1"),
+    "n_boot-fraction": (dict(methods=MEAN, n_boot=2.5), ValueError, "n_boot must be a non-negative integer \\(0: no intervals\\), got 2.5"),
     "rng-string": (dict(methods=MEAN, rng="x"), TypeError, "rng must be .*got 'x'"),
+    "rng-negative-seed": (dict(methods=MEAN, rng=-1), ValueError, "rng must be .*non-negative integer seed.*got -1"),
 }
 
 

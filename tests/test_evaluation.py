@@ -45,6 +45,14 @@ def test_every_method_sees_the_same_masks_and_results_repeat_under_a_seed(window
     assert not np.array_equal(seen[0], seen[1])  # the two tasks' masks differ
 
 
+def test_masks_do_not_depend_on_the_bootstrap_and_n_boot_zero_skips_it(windows):
+    tasks = {"interpolation": (30,), "sensors": (6,)}
+    none = lsmkit.evaluate({"mean": baselines.WindowMean()}, windows, tasks=tasks, rng=3, n_boot=0, progress=False)
+    many = lsmkit.evaluate({"mean": baselines.WindowMean()}, windows, tasks=tasks, rng=3, n_boot=40, progress=False)
+    np.testing.assert_array_equal(none["mse"].values, many["mse"].values)  # same masks, whatever n_boot
+    assert none[["mse_low", "mse_high"]].isna().all().all() and many[["mse_low", "mse_high"]].notna().all().all()
+
+
 def test_errors(windows):
     with pytest.raises(ValueError, match="methods is empty"):
         lsmkit.evaluate({}, windows)
@@ -64,8 +72,7 @@ def test_hidden_but_missing_values_are_never_scored(windows):
     tasks = {"interpolation": (60,), "sensors": (6,)}
     table = lsmkit.evaluate({"m": exact_where_observed}, windows, tasks=tasks, rng=5, n_boot=20, progress=False)
     assert (table["mse"] == 0).all()
-    rng = np.random.default_rng(5)  # evaluate draws the bootstrap first, then the masks in order
-    rng.integers(0, windows.sizes["window"], size=(20, windows.sizes["window"]))
+    rng = np.random.default_rng(5)  # evaluate draws the masks in order (the bootstrap from a spawned child)
     for (task, (size,)), n in zip(tasks.items(), table["n"]):
         mask = lsmkit.evaluation.task_mask(windows, task, size, rng)
         assert n == int((mask & windows["signal"].notnull()).sum())

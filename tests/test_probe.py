@@ -94,6 +94,16 @@ def test_every_method_separates_an_easy_problem_and_is_deterministic(model):
         assert (first == y[test]).mean() >= 0.9, name
 
 
+def test_boolean_labels_are_classes_0_and_1(model):
+    toy = _toy()
+    y, _ = probe.labels(toy)
+    train, test = probe.split_participants(toy, y, rng=0)
+    method = probe.LinearProbe(model)
+    X = method.features(toy)
+    as_bool = method.fit(X[train], y[train] == 1, 2).predict(X[test])
+    np.testing.assert_array_equal(as_bool, method.fit(X[train], y[train], 2).predict(X[test]))
+
+
 def test_training_leaves_the_pretrained_model_and_global_rng_alone(model):
     before = {k: v.clone() for k, v in model.model.state_dict().items()}
     toy = _toy()

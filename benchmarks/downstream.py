@@ -11,8 +11,9 @@ walking is about half), exercise detection (binary) and binned age (4 classes).
 For every task, method and ``k`` in ``--shots``, each of ``--draws`` draws splits participants
 anew (30% held out) and trains on at most ``k`` windows per class (``all``: every training
 window); :func:`lsmkit.probe.summarise` gives the mean over draws and a 95% bootstrap interval.
-Two controls explain the linear probe's numbers: the same probe with the paper's pooling (mean of
-the last layer) and on an encoder that was never trained. Fine-tuning and the from-scratch encoder cost about a minute per fit on two cores, so they run on
+Three controls explain the linear probe's numbers: the same probe with the paper's pooling (mean of
+the last layer), on an encoder that was never trained, and on each channel's mean, max and SD over
+the window (:class:`lsmkit.probe.WindowStatistics`, no network at all). Fine-tuning and the from-scratch encoder cost about a minute per fit on two cores, so they run on
 activity and exercise at ``--network-shots`` only. Finished (task, method) pairs are appended to
 ``downstream_draws.csv`` at once, and a rerun skips them, so an interrupted run resumes.
 Writes ``downstream_draws.csv`` (one row per fit), ``downstream.csv`` (the summary) and
@@ -98,7 +99,8 @@ def main():
     # Controls that say why the linear probe scores what it scores: the paper's pooling (mean of the
     # last layer), and the same probe on an encoder that was never trained.
     methods |= {"linear probe, paper pooling": probe.LinearProbe(model, pool="mean", layers="last"),
-                "linear probe, untrained encoder": probe.LinearProbe(untrained(model, args.seed))}
+                "linear probe, untrained encoder": probe.LinearProbe(untrained(model, args.seed)),
+                "linear probe, window statistics": probe.WindowStatistics()}
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     draws_path = args.out_dir / "downstream_draws.csv"

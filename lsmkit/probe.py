@@ -18,6 +18,8 @@ method here has the same three steps, so one call can compare them fairly:
 ``FineTune(model, pretrained=False)``      the same architecture from random initialisation:
                                            the supervised baseline the paper compares with
 ``CNN()``                                  a small 1-D CNN over the minutes, from scratch
+``WindowStatistics()``                     the linear probe's regression on each channel's mean,
+                                           max and SD over the window: no network (a control)
 =========================================  =====================================================
 
 :func:`evaluate` fits methods on a participant-disjoint split and returns accuracy, macro F1 and
@@ -51,7 +53,7 @@ from .channels import CHANNEL_NAMES, get_channel
 from .data import validate_windows
 from .metrics import CLASSIFICATION_METRICS, classification_scores
 
-__all__ = ["LinearProbe", "ConvProbe", "FineTune", "CNN", "default_methods", "labels", "split_participants",
+__all__ = ["LinearProbe", "WindowStatistics", "ConvProbe", "FineTune", "CNN", "default_methods", "labels", "split_participants",
            "sample_shots", "evaluate", "few_shot", "summarise", "project"]
 
 SHOTS: tuple = (1, 2, 5, 10, 20, 50, None)  # None: every labelled training window
@@ -298,10 +300,32 @@ class LinearProbe:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         if not hasattr(self, "classes_"):
-            raise RuntimeError("LinearProbe is not fitted; call fit first")
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit first")
         if self.pipeline_ is None:
             return np.full(len(X), self.classes_[0])
         return self.pipeline_.predict(X)
+
+
+class WindowStatistics(LinearProbe):
+    """The same logistic regression on per-channel window statistics, with no network at all.
+
+    Features: the mean, maximum and standard deviation over the window of each channel's z-scored
+    signal (78 for the 26 channels; 0 for a channel with no data). It is the control that says
+    whether an encoder's embeddings carry more than a few summary numbers do.
+    """
+
+    name = "window statistics"
+
+    def __init__(self, *, C: float = 1.0):
+        _check_positive("C", C)
+        self.model, self.pool, self.layers, self.C = None, None, None, float(C)
+
+    def features(self, windows: xr.Dataset) -> np.ndarray:
+        z = _zscore(windows)  # (W, T, C), NaN where missing
+        has = ~np.isnan(z).all(axis=1)  # (W, C)
+        filled = np.where(has[:, None, :], z, 0.0)  # all-missing channels: 0, without warnings
+        stats = [np.nanmean(filled, axis=1), np.nanmax(filled, axis=1), np.nanstd(filled, axis=1)]
+        return np.concatenate(stats, axis=1).astype(np.float32)  # (W, 3C)
 
 
 class _ConvHead(nn.Module):

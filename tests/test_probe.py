@@ -118,6 +118,21 @@ def test_training_leaves_the_pretrained_model_and_global_rng_alone(model):
         assert torch.equal(v, before[k]), k
 
 
+def test_window_statistics_are_each_channels_mean_max_and_sd_and_separate_the_toy():
+    toy = _toy()
+    toy["signal"][0, :, 3] = np.nan  # one window lacks a channel entirely: its statistics are 0
+    toy["signal"][1, :150, 0] = np.nan  # another lacks half its heart rate: statistics of the rest
+    X = probe.WindowStatistics().features(toy)
+    assert X.shape == (toy.sizes["window"], 3 * 26) and np.isfinite(X).all()
+    hr = (toy["signal"].values[1, 150:, 0] - lsmkit.CHANNELS[0].mean) / lsmkit.CHANNELS[0].std
+    np.testing.assert_allclose(X[1, [0, 26, 52]], [hr.mean(), hr.max(), hr.std()], rtol=1e-5)
+    assert (X[0, [3, 29, 55]] == 0).all()
+    y, _ = probe.labels(toy)
+    train, test = probe.split_participants(toy, y, rng=0)
+    method = probe.WindowStatistics(C=0.5)
+    assert (method.fit(X[train], y[train], 2).predict(X[test]) == y[test]).mean() >= 0.9
+
+
 def test_linear_probe_features_pool_every_block(model, windows):
     X = probe.LinearProbe(model).features(windows.isel(window=slice(0, 3)))
     width, depth = model.model.config.width, model.model.config.depth

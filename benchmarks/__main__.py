@@ -56,6 +56,8 @@ BENCHMARKS = (
     Benchmark("encoder_quality", "MSE of the model vs classical fills on its own training tasks, held-out people"),
     Benchmark("generative", "MSE of the model vs baselines and SAITS on the four generative tasks",
               (), ("--budget-minutes", "1", "--eval-windows", "32", "--cache", "runs/bench-quick-saits")),
+    Benchmark("mask_draws", "issue 4's interpolation and extrapolation reductions over several mask draws",
+              (), ("--seeds", "0,1", "--eval-windows", "32")),
     Benchmark("downstream", "few-shot macro F1: linear probe vs from-scratch networks",
               (), ("--participants", "24", "--draws", "2", "--shots", "5,10", "--no-networks", "--tasks",
                    "activity,exercise")),

@@ -49,11 +49,12 @@ def version_line(names=PACKAGES) -> str:
 
 def markdown(frame, digits: int = 3) -> str:
     """A pandas DataFrame as a Markdown table (no extra dependency); floats to ``digits`` places."""
+    import numpy as np
     import pandas as pd
 
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index()
-    cells = [[f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row] for row in frame.values]
+    cells = [[f"{v:.{digits}f}" if isinstance(v, (float, np.floating)) else str(v) for v in row] for row in frame.itertuples(index=False)]
     lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
 

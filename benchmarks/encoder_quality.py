@@ -16,10 +16,11 @@ import pandas as pd
 import xarray as xr
 
 import _report  # the sibling module: machine info, versions, result files
+from _heldout import held_out
 import lsmkit
 from lsmkit.baselines import Linear, Nearest, WindowMean
 from lsmkit.metrics import scored_errors
-from lsmkit.train import TASKS, TrainConfig, task_mask, validation_set
+from lsmkit.train import TASKS, task_mask
 
 
 
@@ -30,9 +31,7 @@ def main():
     args = parser.parse_args()
     started = time.perf_counter()
 
-    model = lsmkit.load_pretrained(args.name)
-    config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in model.card["training"]["config"].items()})
-    windows = validation_set(config)
+    model, config, windows, _ = held_out(args.name)
     std = xr.DataArray(model.std, dims="channel", coords={"channel": list(lsmkit.CHANNEL_NAMES)})
     methods = {f"lsmkit {model.card['preset']}": model.impute, **{m.name: m.impute for m in (WindowMean(), Nearest(), Linear())}}
     rows = []

@@ -32,10 +32,10 @@ import torch
 from tqdm.auto import tqdm
 
 import _report  # the sibling module: machine info, versions, result files
+from _heldout import held_out
 import lsmkit
 from lsmkit.baselines import classical
-from lsmkit.simulator import simulate
-from lsmkit.train import TrainConfig, WindowStream, validation_set
+from lsmkit.train import WindowStream
 
 VERSIONS = ("lsmkit", "torch", "numpy", "scikit-learn", "statsmodels", "pypots")
 SHIPPED_BUDGET_MINUTES = 51.0  # wall clock of the shipped lsm-2m training: 50.8 min (its card's notes), rounded up
@@ -130,12 +130,7 @@ def main():
     args = parser.parse_args()
     began = time.perf_counter()
 
-    model = lsmkit.load_pretrained(args.name)
-    config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in model.card["training"]["config"].items()})
-    windows = validation_set(config)
-    if args.eval_windows:
-        windows = windows.isel(window=slice(0, args.eval_windows))
-    cohort = simulate(config.val_participants, config.days_per_chunk, seed=np.random.SeedSequence([config.seed, 9]))
+    model, config, windows, cohort = held_out(args.name, args.eval_windows)
     model_name = f"lsmkit {model.card['preset']}"
     methods = {model_name: model, **classical(history=cohort)}
 

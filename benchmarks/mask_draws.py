@@ -14,14 +14,12 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 import _report  # the sibling module: machine info, versions, result files
+from _heldout import held_out
 import lsmkit
 from lsmkit import baselines
-from lsmkit.simulator import simulate
-from lsmkit.train import TrainConfig, validation_set
 
 TASKS = {"interpolation": (10, 30, 60, 120), "extrapolation": (10, 30, 60, 120)}
 
@@ -43,12 +41,7 @@ def main():
     args = parser.parse_args()
     started = time.perf_counter()
 
-    model = lsmkit.load_pretrained(args.name)
-    config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in model.card["training"]["config"].items()})
-    windows = validation_set(config)
-    if args.eval_windows:
-        windows = windows.isel(window=slice(0, args.eval_windows))
-    cohort = simulate(config.val_participants, config.days_per_chunk, seed=np.random.SeedSequence([config.seed, 9]))
+    model, _, windows, cohort = held_out(args.name, args.eval_windows)
     methods = {"lsmkit": model, **baselines.classical(history=cohort)}
     seeds = [int(s) for s in args.seeds.split(",")]
     with warnings.catch_warnings():

@@ -53,8 +53,8 @@ from .channels import CHANNEL_NAMES, get_channel
 from .data import validate_windows
 from .metrics import CLASSIFICATION_METRICS, classification_scores
 
-__all__ = ["LinearProbe", "WindowStatistics", "ConvProbe", "FineTune", "CNN", "default_methods", "labels", "split_participants",
-           "sample_shots", "evaluate", "few_shot", "summarise", "project"]
+__all__ = ["LinearProbe", "WindowStatistics", "ConvProbe", "FineTune", "CNN", "default_methods", "labels",
+           "split_participants", "sample_shots", "evaluate", "few_shot", "summarise", "project"]
 
 SHOTS: tuple = (1, 2, 5, 10, 20, 50, None)  # None: every labelled training window
 

@@ -1,6 +1,6 @@
 """Run every benchmark and gather what they measured into one folder: ``python -m benchmarks``.
 
-    python -m benchmarks                              # everything, full size: about 2 hours on 2 cores
+    python -m benchmarks                              # everything, full size: about 3 hours on 2 cores
     python -m benchmarks --quick                      # everything, small sizes (about 5 min), into runs/bench-quick
     python -m benchmarks --only simulator,pretrained  # some of them
     python -m benchmarks --skip downstream            # all but some
@@ -58,6 +58,8 @@ BENCHMARKS = (
               (), ("--budget-minutes", "1", "--eval-windows", "32", "--cache", "runs/bench-quick-saits")),
     Benchmark("mask_draws", "issue 4's interpolation and extrapolation reductions over several mask draws",
               (), ("--seeds", "0,1", "--eval-windows", "32")),
+    Benchmark("patch_layout", "validation MSE and linear-probe F1 of the 2M preset trained with other token shapes",
+              (), ("--layouts", "10x5:4,2x26:4", "--probe-participants", "0", "--runs", "runs/bench-quick-patch")),
     Benchmark("downstream", "few-shot macro F1: linear probe vs from-scratch networks",
               (), ("--participants", "24", "--draws", "2", "--shots", "5,10", "--no-networks", "--tasks",
                    "activity,exercise")),

@@ -26,6 +26,10 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
         if f.name == "mask_mix":
             parser.add_argument("--mask-mix", help="task weights, e.g. random=0.4,interpolation=0.2,...")
             continue
+        if f.name == "patch":
+            parser.add_argument("--patch", type=int, nargs=2, metavar=("MINUTES", "CHANNELS"),
+                                help="token shape (default: the preset's, 10 minutes x 5 channels)")
+            continue
         default = f.default
         if isinstance(default, tuple):
             parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(default[0]), nargs="+")

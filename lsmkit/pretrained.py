@@ -107,6 +107,7 @@ def export_weights(checkpoint: dict, path, *, notes: str = "", dtype: str = "flo
     if dtype not in ("float16", "float32"):
         raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     weights = path.with_suffix(".safetensors")
     save_file({k: v.to(getattr(torch, dtype)).contiguous() for k, v in checkpoint["model"].items()}, weights)
     last = checkpoint["history"][-1] if checkpoint["history"] else {}

@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 from . import evaluation, masks
 from .channels import CHANNEL_NAMES, CHANNELS
 from .data import to_windows
-from .model import LSM, get_config
+from .model import LSM, ModelConfig, get_config
 from .simulator import simulate
 
 __all__ = ["TrainConfig", "Normaliser", "WindowStream", "validation_set", "sample_task_masks", "augment", "train",
@@ -54,12 +54,15 @@ class TrainConfig:
     The paper trains with batch 4096 at peak learning rate 5e-3; at the small batches a CPU
     affords, a peak of 1e-3 is stable. ``mask_mix`` weights the task of each training window;
     block and sensor sizes are drawn from ``block_minutes`` and ``sensor_counts``.
+    ``patch`` replaces the preset's (minutes, channels) patch, e.g. ``(2, 26)``: one token per two
+    minutes of every channel (``benchmarks/patch_layout.py`` compares shapes).
     ``normalise="data"`` z-scores with statistics of the first training chunk (what a model meant
     for your data wants); ``"registry"`` with the defaults of :data:`lsmkit.CHANNELS`, so that runs on
     training sets of different sizes train and are validated in one z-space (scaling sweeps).
     """
 
     preset: str = "2M"
+    patch: tuple[int, int] | None = None  # (minutes, channels) per token; None: the preset's (10, 5)
     steps: int = 2000
     batch_size: int = 64
     lr: float = 1e-3
@@ -88,7 +91,13 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self):
-        get_config(self.preset)  # raises, listing the presets, for an unknown name
+        if self.patch is not None:
+            patch = tuple(self.patch) if isinstance(self.patch, (tuple, list)) else ()
+            if len(patch) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+                                          for v in patch):
+                raise ValueError(f"patch must be two positive integers (minutes, channels), got {self.patch!r}")
+            object.__setattr__(self, "patch", tuple(int(v) for v in patch))
+        self.model_config()  # raises, listing the presets, for an unknown name
         unknown = set(self.mask_mix) - set(TASKS)
         if unknown or not self.mask_mix or min(self.mask_mix.values()) < 0 or sum(self.mask_mix.values()) <= 0:
             raise ValueError(f"mask_mix must give non-negative weights, not all zero, to tasks among "
@@ -98,9 +107,13 @@ class TrainConfig:
         for name in ("steps", "batch_size", "minutes", "stride", "val_every", "checkpoint_every"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if self.minutes % get_config(self.preset).patch[0]:
+        if self.minutes % self.model_config().patch[0]:
             raise ValueError(f"minutes ({self.minutes}) must be a multiple of the patch length "
-                             f"{get_config(self.preset).patch[0]}")
+                             f"{self.model_config().patch[0]}")
+
+    def model_config(self) -> ModelConfig:
+        """The architecture this run trains: the preset, with ``patch`` when given."""
+        return get_config(self.preset) if self.patch is None else get_config(self.preset, patch=self.patch)
 
 
 class Normaliser:
@@ -289,7 +302,7 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
     if rank == 0:
         out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
-    model = LSM(get_config(config.preset)).to(device)
+    model = LSM(config.model_config()).to(device)
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "token" not in n]
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2 or "token" in n]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
@@ -300,7 +313,7 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
     checkpoint = out_dir / "checkpoint.pt"
     if resume and checkpoint.exists():
         state = load_checkpoint(checkpoint)
-        if state["train_config"] != _plain(config):
+        if _saved_config(state["train_config"]) != _plain(config):
             raise ValueError(f"{checkpoint} was written by a different TrainConfig; use another out_dir or resume=False")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -369,6 +382,15 @@ def _rank_weight(x: torch.Tensor, hidden: torch.Tensor, world: int) -> torch.Ten
     total = local.clone()
     dist.all_reduce(total)
     return world * local / total.clamp(min=1.0)
+
+
+def _saved_config(saved: dict) -> dict | None:
+    """A checkpoint's TrainConfig as :func:`_plain` values, fields added since it was written at their
+    defaults (None when it no longer makes a TrainConfig)."""
+    try:
+        return _plain(TrainConfig(**saved))
+    except (TypeError, ValueError):
+        return None
 
 
 def _plain(obj) -> dict:

@@ -31,6 +31,15 @@ def test_pretrain_resume_and_export(tmp_path, capsys):
     assert lsmkit.load_pretrained(str(tmp_path / "mine.json")).card["sha256"] == card["sha256"]
 
 
+def test_pretrain_patch_option(tmp_path):
+    args = ["pretrain", "--preset", "tiny", "--patch", "5", "26", "--steps", "1", "--batch-size", "4", "--val-every", "1",
+            "--val-windows", "4", "--participants-per-chunk", "2", "--days-per-chunk", "1", "--val-participants", "2",
+            "--out", str(tmp_path)]
+    assert main(args) == 0
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert state["train_config"]["patch"] == [5, 26] and state["model_config"]["patch"] == [5, 26]
+
+
 def test_unknown_preset_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="unknown preset 'huge'"):
         main(["pretrain", "--preset", "huge", "--steps", "1", "--out", str(tmp_path)])

@@ -41,6 +41,12 @@ def test_card_records_what_a_user_needs(weights_dir):
     assert card["training"]["steps"] == 2 and len(card["sha256"]) == 64
 
 
+def test_export_creates_missing_folders(weights_dir, tmp_path):
+    card = pretrained.export_weights(load_checkpoint(weights_dir / "run" / "checkpoint.pt"), tmp_path / "new" / "mine")
+    assert card == tmp_path / "new" / "mine.json" and (tmp_path / "new" / "mine.safetensors").exists()
+    assert lsmkit.load_pretrained(str(card)).card["name"] == "mine"
+
+
 def test_impute_fills_hidden_and_missing_and_keeps_observed(model, windows):
     mask = masks.interpolation(windows, 60, rng=0)
     out = model.impute(windows, mask)

@@ -69,8 +69,11 @@ def test_few_shot_sample_is_the_downstream_benchmark_and_backs_the_notebook():
     assert networks["shots"].between(1, 20).all() and "age" not in set(networks["task"])
     f1 = probe.summarise(table[table["task"] == "activity"]).query("metric == 'macro_f1'").set_index(["method", "shots"])
     # what notebook 05 says of it: at 5 shots the linear probe beats the 1-D CNN with intervals apart,
-    # the encoder trained from scratch beats the linear probe, and pretraining adds little to a linear probe
+    # the encoder trained from scratch beats the linear probe, pretraining gives a linear probe nothing
+    # (the untrained encoder scores higher), and 78 window statistics beat the pretrained embeddings
     assert f1.loc[("linear probe", 5), "low"] > f1.loc[("1-D CNN", 5), "high"]
     assert f1.loc[("scratch encoder", 5), "mean"] > f1.loc[("linear probe", 5), "mean"]
-    assert abs(f1.loc[("linear probe", 5), "mean"] - f1.loc[("linear probe, untrained encoder", 5), "mean"]) < 0.05
+    for k in (5, 10):
+        assert f1.loc[("linear probe, untrained encoder", k), "mean"] > f1.loc[("linear probe", k), "mean"]
+        assert f1.loc[("linear probe, window statistics", k), "low"] > f1.loc[("linear probe", k), "high"]
     assert f1.loc[("linear probe", 10), "mean"] > f1.loc[("linear probe, paper pooling", 10), "mean"] + 0.1

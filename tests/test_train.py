@@ -165,6 +165,30 @@ def test_config_is_checked_up_front():
         TrainConfig(normalise="batch")
 
 
+def test_patch_replaces_the_presets_token_shape(tmp_path):
+    config = TrainConfig(**{**TINY.__dict__, "patch": [2, 26], "steps": 2, "val_every": 2})
+    assert config.patch == (2, 26) and config.model_config().patch == (2, 26)
+    assert config.model_config().width == TrainConfig(preset="tiny").model_config().width
+    model, _, history = train(config, tmp_path, progress=False)
+    assert model.config.patch == (2, 26) and model.n_groups == 1
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert state["model_config"]["patch"] == [2, 26] and np.isfinite(history[-1]["val_sensors"])
+    for bad in [(2,), 3, (0, 5), (True, 5), (2.5, 5)]:
+        with pytest.raises(ValueError, match="patch must be two positive integers"):
+            TrainConfig(patch=bad)
+    with pytest.raises(ValueError, match="multiple of the patch length 7"):
+        TrainConfig(patch=(7, 5))
+
+
+def test_a_checkpoint_written_before_patch_existed_still_resumes(tmp_path):
+    train(TINY, tmp_path, progress=False, until=3)
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    del state["train_config"]["patch"]  # what checkpoints written before the field hold
+    torch.save(state, tmp_path / "checkpoint.pt")
+    train(TINY, tmp_path, progress=False)
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == TINY.steps
+
+
 def test_registry_normalisation_gives_every_run_one_z_space(tmp_path):
     """Sweeps train on sets of different sizes; their validation losses share a scale only if the
     z-scoring does not depend on the training set."""

@@ -126,11 +126,12 @@ def main():
                                                             card["training"]["config"]["batch_size"]),
                            **card["validation_mse"]}, model))
     table = pd.DataFrame(rows)
-    sizes = ", ".join(f"{task} {kind} {size}" for task, (kind, size) in TASKS.items())
+    sizes = ", ".join(f"{task} {size}" for task, (_, size) in TASKS.items())
     text = (f"2M preset, batch {args.batch_size}, lr 1e-3, mask mix {MIX}; seed 0\n\n"
             f"Validation MSE on z-scored hidden, observed values of held-out participants ({sizes}); "
             f"lower is better. Probe columns: linear probe macro F1, mean over {args.draws} draws "
-            f"({args.probe_participants} evaluation participants).\n\n" + _report.markdown(table))
+            f"({args.probe_participants} evaluation participants). Train minutes count every minute a run "
+            f"took, other work on the machine included.\n\n" + _report.markdown(table))
     print(text)
     headline = {f"{r.run}, {r.patch}: mean validation MSE": round(r.mean, 3) for r in table.itertuples()}
     _report.write(args.out_dir, "patch_layout", text, headline, seconds=time.perf_counter() - started)

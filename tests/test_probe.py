@@ -181,6 +181,37 @@ def test_few_shot_uses_k_per_class_and_the_same_sample_for_every_method(model):
     pd.testing.assert_frame_equal(table, again)
 
 
+class _Recorder(probe.LinearProbe):
+    """A linear probe whose features are window positions, remembering what it was trained on."""
+
+    def __init__(self):
+        self.seen = []
+
+    def features(self, windows):
+        return np.arange(windows.sizes["window"], dtype=float)[:, None]
+
+    def fit(self, X, y, n_classes, rng=None):
+        self.seen.append((tuple(X[:, 0].astype(int)), rng))
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def test_few_shot_samples_do_not_depend_on_the_other_shots_and_are_nested():
+    toy = _toy()
+    alone, together = _Recorder(), _Recorder()
+    probe.few_shot(alone, toy, shots=(3,), draws=3, rng=5, progress=False)
+    probe.few_shot(together, toy, shots=(1, 3, None), draws=3, rng=5, progress=False)
+    assert alone.seen == together.seen[1::3]  # same windows and same training seed per draw
+    for d in range(3):
+        one, three, every = (set(w) for w, _ in together.seen[3 * d: 3 * d + 3])
+        assert one < three < every
+        assert len(one) == 2 and len(three) == 6
+    assert len({w for w, _ in together.seen[1::3]}) == 3  # each draw draws anew
+
+
 def test_summarise_gives_means_inside_their_intervals():
     table = pd.DataFrame({"method": ["m"] * 4, "shots": [5] * 4, "draw": range(4),
                           "accuracy": [0.5, 0.6, 0.7, 0.8], "macro_f1": [0.4] * 4, "balanced_accuracy": [0.5] * 4})

@@ -11,6 +11,9 @@ walking is about half), exercise detection (binary) and binned age (4 classes).
 For every task, method and ``k`` in ``--shots``, each of ``--draws`` draws splits participants
 anew (30% held out) and trains on at most ``k`` windows per class (``all``: every training
 window); :func:`lsmkit.probe.summarise` gives the mean over draws and a 95% bootstrap interval.
+Draw ``d`` at ``k`` holds the same windows for every method, the networks' shorter ``shots`` list
+included, so methods are compared pair by pair. Fine-tuning and the scratch encoder train alike
+and differ only in their starting weights.
 Three controls explain the linear probe's numbers: the same probe with the paper's pooling (mean of
 the last layer), on an encoder that was never trained, and on each channel's mean, max and SD over
 the window (:class:`lsmkit.probe.WindowStatistics`, no network at all). Fine-tuning and the from-scratch encoder cost about a minute per fit on two cores, so they run on

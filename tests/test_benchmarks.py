@@ -62,3 +62,22 @@ def test_a_failing_benchmark_is_reported_the_others_still_run_and_the_exit_statu
     assert "| [ghost](ghost.md) | a script that does not exist | failed (exit 2) |" in readme
     assert "| [simulator](simulator.md) | simulator windows/s on one core | ok |" in readme
     assert "ghost.py" in (tmp_path / "logs" / "ghost.log").read_text()
+
+
+def test_pretraining_probe_shortens_the_shipped_recipe_and_changes_nothing_else(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # for the script's sibling import of _report
+    spec = importlib.util.spec_from_file_location("pretraining_probe", ROOT / "benchmarks" / "pretraining_probe.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    import dataclasses
+
+    import lsmkit
+    from lsmkit.train import _plain
+
+    card = lsmkit.load_pretrained().card
+    config = script.recipe(card, 250)
+    assert (config.steps, config.val_every) == (250, 125)
+    shipped = card["training"]["config"]
+    changed = {k for k, v in _plain(config).items() if k in shipped and v != shipped[k]}
+    assert changed == {"steps", "val_every"}
+    assert {f.name for f in dataclasses.fields(config)} - set(shipped) <= {"patch"}  # fields added since

@@ -1,0 +1,134 @@
+"""Does more masked-autoencoder pretraining make the linear probe better? Probe F1 against training steps.
+
+    python benchmarks/pretraining_probe.py                  # about 25 min on a 2-core CPU (two short runs)
+    python benchmarks/pretraining_probe.py --steps 0,20 --participants 24 --draws 2 --runs /tmp/pp
+
+Issue 6's target asks the linear probe on the shipped encoder to beat networks trained from
+scratch, and ``benchmarks/results/downstream.md`` finds it does not: it even loses to the same probe
+on an encoder that was never trained. This benchmark asks whether pretraining helps the probe at all
+at this scale. It trains the shipped recipe (the ``lsm-2m`` card's training config) for fewer steps
+(``--steps``; 0 is the initialisation every run starts from, which is what the runs' seed draws),
+adds the shipped weights, and gives each the same linear probe (:class:`lsmkit.probe.LinearProbe`)
+on the downstream benchmark's evaluation windows (same cohort, seed and draws, so the same
+participant splits and labelled windows as ``downstream.md``, whose ``few_shot`` draws do not depend
+on the other shots asked for). The window-statistics control (:class:`lsmkit.probe.WindowStatistics`)
+is the reference line. Validation MSE comes from each run's history (the untrained model: none).
+Short runs go to ``--runs`` and are resumed. Writes ``pretraining_probe.md`` and ``.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+import _report  # the sibling module: machine info, versions, result files
+import lsmkit
+from lsmkit import downstream, probe
+from lsmkit.model import LSM
+from lsmkit.pretrained import PretrainedLSM
+from lsmkit.train import TASKS, TrainConfig, train
+
+PROBE_TASKS = ("activity", "exercise")
+MSE = "val MSE (mean of tasks)"
+
+
+def recipe(card: dict, steps: int) -> TrainConfig:
+    """The card's training config, shortened to ``steps`` (validated twice along the way)."""
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    config = {k: v for k, v in card["training"]["config"].items() if k in fields}
+    for key in ("betas", "block_minutes", "sensor_counts", "patch"):  # JSON lists back to tuples
+        if config.get(key) is not None:
+            config[key] = tuple(config[key])
+    return TrainConfig(**config | {"steps": steps, "val_every": max(steps // 2, 1)})
+
+
+def initial(config: TrainConfig, card: dict) -> PretrainedLSM:
+    """The weights every run with this config starts from (``train`` seeds torch, then builds the model)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        return PretrainedLSM(LSM(config.model_config()).eval(), card)
+
+
+def probe_f1(method, windows, shots, draws: int, seed: int) -> dict:
+    """Mean macro F1 [95% interval over draws] of one method, per task and shots."""
+    cells = {}
+    for task in PROBE_TASKS:
+        table = probe.few_shot({"m": method}, downstream.task_windows(windows, task), shots=shots, draws=draws,
+                               rng=seed, progress=False)
+        summary = probe.summarise(table)
+        for row in summary[summary["metric"] == "macro_f1"].itertuples():
+            cells[f"{task} @{row.shots}"] = (row.mean, row.low, row.high)
+    return cells
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", default="0,250,1000", help="short runs of the shipped recipe (0: untrained)")
+    parser.add_argument("--name", default="lsm-2m", help="the shipped weights to add, and whose recipe to shorten")
+    parser.add_argument("--participants", type=int, default=128)
+    parser.add_argument("--shots", default="5,10,20")
+    parser.add_argument("--draws", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runs", type=Path, default=Path("runs/pretraining_probe"), help="run folders (resumed)")
+    parser.add_argument("--out-dir", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    shots = tuple(int(k) for k in args.shots.split(","))
+
+    shipped = lsmkit.load_pretrained(args.name)
+    card = shipped.card
+    cohort = downstream.evaluation_cohort(args.participants, 14, seed=args.seed)
+    windows = downstream.session_windows(cohort, rng=args.seed)
+    del cohort
+
+    models = []  # (label, steps, validation MSE per task or None, PretrainedLSM)
+    for steps in (int(s) for s in args.steps.split(",")):
+        config = recipe(card, max(steps, 1))
+        if steps == 0:
+            models.append(("untrained", 0, None, initial(config, card)))
+            continue
+        model, normaliser, history = train(config, args.runs / f"steps-{steps}", progress=False)
+        run_card = card | {"norm_mean": normaliser.mean.tolist(), "norm_std": normaliser.std.tolist()}
+        models.append((f"{steps} steps", steps, {t: history[-1][f"val_{t}"] for t in TASKS},
+                       PretrainedLSM(model.eval(), run_card)))
+    models.append((f"shipped {args.name}", card["training"]["steps"], card["validation_mse"], shipped))
+
+    rows = []
+    for label, steps, mse, model in models:
+        row = {"encoder": label, "steps": steps,
+               MSE: sum(mse[t] for t in TASKS) / len(TASKS) if mse else float("nan")}
+        row |= probe_f1(probe.LinearProbe(model), windows, shots, args.draws, args.seed)
+        rows.append(row)
+        print({k: v if not isinstance(v, tuple) else round(v[0], 3) for k, v in row.items()}, flush=True)
+    reference = {"encoder": "window statistics (no network)", "steps": 0, MSE: float("nan")}
+    rows.append(reference | probe_f1(probe.WindowStatistics(), windows, shots, args.draws, args.seed))
+
+    cells = pd.DataFrame(rows).set_index("encoder")
+    cells["steps"] = ["" if label.startswith("window") else f"{s:,}" for label, s in zip(cells.index, cells["steps"])]
+    cells[MSE] = ["" if v != v else f"{v:.3f}" for v in cells[MSE]]  # NaN: no validation run
+    for col in cells.columns[2:]:
+        cells[col] = [f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in cells[col]]
+    text = "\n".join([
+        f"Linear-probe macro F1 (mean over {args.draws} draws [95% bootstrap interval]) on "
+        f"{windows.sizes['window']} windows of {args.participants} evaluation participants (seed {args.seed}), "
+        f"against pretraining steps of the `{args.name}` recipe; {card['parameters'] / 1e6:.2f}M parameters.",
+        "",
+        f"- versions: {_report.version_line(('lsmkit', 'torch', 'numpy', 'scikit-learn'))}",
+        "",
+        _report.markdown(cells),
+    ])
+    first, last = rows[0], rows[len(models) - 1]
+    headline = {f"{task} 5-shot F1, {first['encoder']} -> {last['encoder']}":
+                f"{first[f'{task} @5'][0]:.3f} -> {last[f'{task} @5'][0]:.3f}" for task in PROBE_TASKS
+                if f"{task} @5" in first}
+    _report.write(args.out_dir, "pretraining_probe", text, headline, seconds=time.perf_counter() - started)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

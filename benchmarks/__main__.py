@@ -1,6 +1,6 @@
 """Run every benchmark and gather what they measured into one folder: ``python -m benchmarks``.
 
-    python -m benchmarks                              # everything, full size: about 3 hours on 2 cores
+    python -m benchmarks                              # everything, full size: about 4 hours on 2 cores
     python -m benchmarks --quick                      # everything, small sizes (about 5 min), into runs/bench-quick
     python -m benchmarks --only simulator,pretrained  # some of them
     python -m benchmarks --skip downstream            # all but some

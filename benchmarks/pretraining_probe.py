@@ -122,10 +122,9 @@ def main():
         "",
         _report.markdown(cells),
     ])
-    first, last = rows[0], rows[len(models) - 1]
-    headline = {f"{task} 5-shot F1, {first['encoder']} -> {last['encoder']}":
-                f"{first[f'{task} @5'][0]:.3f} -> {last[f'{task} @5'][0]:.3f}" for task in PROBE_TASKS
-                if f"{task} @5" in first}
+    k = shots[0]
+    headline = {f"{row['encoder']}: {k}-shot F1, " + " / ".join(PROBE_TASKS):
+                " / ".join(f"{row[f'{task} @{k}'][0]:.3f}" for task in PROBE_TASKS) for row in rows}
     _report.write(args.out_dir, "pretraining_probe", text, headline, seconds=time.perf_counter() - started)
     print(text)
 

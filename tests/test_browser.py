@@ -34,6 +34,10 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
+# How long a figure may take to follow a control change. Generous on purpose: the suite shares a
+# loaded 2-core machine (a bootstrapped scaling fit once took over 20 s there); the latency
+# itself is measured by benchmarks/widgets.py, not here.
+UPDATE_TIMEOUT = 60_000
 NOTEBOOK = "01_data_tour.ipynb"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
@@ -212,13 +216,13 @@ def test_data_tour_runs_and_explorer_reacts(sync_playwright, jupyterlab):
         handle = page.locator(f"{EXPLORER} .widget-slider .noUi-handle")
         handle.focus()
         handle.press("ArrowRight")
-        expect(title).to_contain_text(f"day {day + 1} of", timeout=20_000)
+        expect(title).to_contain_text(f"day {day + 1} of", timeout=UPDATE_TIMEOUT)
         after = page.evaluate(snapshot, plot.element_handle())
         assert after[0] != before[0] and after[1] != before[1] and after[2] != before[2]
 
         # Participant dropdown: another person, same day.
         page.locator(f"{EXPLORER} .widget-dropdown select").select_option("P001")
-        expect(title).to_contain_text("Participant P001", timeout=20_000)
+        expect(title).to_contain_text("Participant P001", timeout=UPDATE_TIMEOUT)
         expect(title).to_contain_text(f"day {day + 1} of")
         n_traces = page.evaluate("el => el.data.length", plot.element_handle())
         assert n_traces >= 3
@@ -263,11 +267,11 @@ def test_mask_and_forecast_explorers_react(sync_playwright, jupyterlab):
         mask_type = page.locator(f"{MASKS} .widget-dropdown").filter(
             has=page.locator("label", has_text=re.compile(r"^mask$")))
         mask_type.locator("select").select_option("sensors")
-        expect(title).to_contain_text("600 of 7800 values hidden", timeout=20_000)
+        expect(title).to_contain_text("600 of 7800 values hidden", timeout=UPDATE_TIMEOUT)
         after = page.evaluate(snapshot, masks_plot.element_handle())
         assert after[2] != before[2] and len(after[1]) == 2 * 4  # two hidden channels, four traces each
         page.locator(f"{MASKS} .widget-select-multiple select").select_option(["steps"])
-        expect(title).to_contain_text("900 of 7800 values hidden", timeout=20_000)
+        expect(title).to_contain_text("900 of 7800 values hidden", timeout=UPDATE_TIMEOUT)
         expect(page.locator(f"{MASKS} .ytitle").first).to_contain_text("steps")
         clicked = page.evaluate(snapshot, masks_plot.element_handle())
         assert clicked[2][2] == 300 and clicked[2][0] == 0  # the model fills all of steps; none of it is visible
@@ -283,7 +287,7 @@ def test_mask_and_forecast_explorers_react(sync_playwright, jupyterlab):
         handle = page.locator(f"{FORECASTS} .widget-slider .noUi-handle")
         handle.focus()
         handle.press("ArrowRight")
-        expect(title).to_contain_text("210 of 900 values hidden", timeout=20_000)
+        expect(title).to_contain_text("210 of 900 values hidden", timeout=UPDATE_TIMEOUT)
         after = page.evaluate(snapshot, forecasts_plot.element_handle())
         assert before[2][2:6] == [60] * 4 and after[2][2:6] == [70] * 4  # every method forecasts 70 minutes
         expect(page.locator(f"{FORECASTS} .widget-html")).to_contain_text("MSE")
@@ -326,7 +330,7 @@ def test_scaling_explorer_reacts(sync_playwright, jupyterlab):
 
         # Axis toggle: parameters picks one point per model size (four), with other x values and a new fit.
         page.locator(f"{SCALING} .widget-toggle-buttons button", has_text="parameters").click()
-        expect(xtitle).to_have_text("parameters", timeout=20_000)
+        expect(xtitle).to_have_text("parameters", timeout=UPDATE_TIMEOUT)
         expect(title).to_contain_text("against parameters")
         expect(readout).to_contain_text("4 of 4 runs in the fit")
         after = page.evaluate(snapshot, plot.element_handle())
@@ -336,7 +340,7 @@ def test_scaling_explorer_reacts(sync_playwright, jupyterlab):
 
         # Law radio: log-log OLS has no floor and t intervals instead of the bootstrap.
         page.locator(f"{SCALING} .widget-radio-box label", has_text="log-log OLS").click()
-        expect(readout).to_contain_text("OLS t", timeout=20_000)
+        expect(readout).to_contain_text("OLS t", timeout=UPDATE_TIMEOUT)
         ols = page.evaluate(snapshot, plot.element_handle())
         assert "+" in after[1][1] and "+" not in ols[1][1], (after[1][1], ols[1][1])
         assert ols[2][-2] == after[2][-2]  # same points, another law
@@ -381,7 +385,7 @@ def test_embedding_and_few_shot_explorers_react(sync_playwright, jupyterlab):
         scatter.scroll_into_view_if_needed()
         page.locator(EMBEDDINGS).screenshot(path=ARTIFACTS / "probe_explorers_embeddings_before.png")
         page.locator(f"{EMBEDDINGS} .widget-dropdown select").select_option("participant")
-        expect(scatter.locator(".legendtext")).to_have_text(["P000", "P001"], timeout=20_000)
+        expect(scatter.locator(".legendtext")).to_have_text(["P000", "P001"], timeout=UPDATE_TIMEOUT)
         expect(scatter.locator(".gtitle")).to_contain_text("coloured by participant")
         assert page.evaluate(names, scatter.element_handle()) == ["P000", "P001", "selected"]
 
@@ -389,7 +393,7 @@ def test_embedding_and_few_shot_explorers_react(sync_playwright, jupyterlab):
         point = scatter.locator(".scatterlayer .trace").nth(1).locator("path.point").first
         box = point.bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        expect(window.locator(".gtitle")).to_contain_text("participant P001", timeout=20_000)
+        expect(window.locator(".gtitle")).to_contain_text("participant P001", timeout=UPDATE_TIMEOUT)
         page.wait_for_timeout(300)  # let plotly finish its transition before the picture
         page.locator(EMBEDDINGS).screenshot(path=ARTIFACTS / "probe_explorers_embeddings_after.png")
 
@@ -404,12 +408,12 @@ def test_embedding_and_few_shot_explorers_react(sync_playwright, jupyterlab):
         before = readout.inner_text()
         expect(few_plot.locator(".xtick text")).to_have_text(["1", "5", "all"])
         page.locator(f"{FEW_SHOT} .widget-select-multiple select").select_option(["linear probe"])
-        expect(readout).not_to_contain_text("1-D CNN", timeout=20_000)
+        expect(readout).not_to_contain_text("1-D CNN", timeout=UPDATE_TIMEOUT)
         assert page.evaluate(names, few_plot.element_handle()) == ["linear probe interval", "linear probe"]
         handle = page.locator(f"{FEW_SHOT} .widget-slider .noUi-handle")
         handle.focus()
         handle.press("ArrowRight")
-        expect(readout).to_contain_text("k = 5 per class", timeout=20_000)
+        expect(readout).to_contain_text("k = 5 per class", timeout=UPDATE_TIMEOUT)
         after = readout.inner_text()
         # the hand-made table's means: 0.6 + 0.03 k + 0.02 for the linear probe, 0.2 less for the CNN
         assert "0.650" in before and "0.450" in before and "0.770" in after and "0.650" not in after

@@ -2,6 +2,7 @@
 
     python benchmarks/pretraining_probe.py                  # about 25 min on a 2-core CPU (two short runs)
     python benchmarks/pretraining_probe.py --steps 0,20 --participants 24 --draws 2 --runs /tmp/pp
+    python benchmarks/pretraining_probe.py --steps 250 --mask-mix sensors=1 --out-dir runs/pp-sensors
 
 Issue 6's target asks the linear probe on the shipped encoder to beat networks trained from
 scratch, and ``benchmarks/results/downstream.md`` finds it does not: it even loses to the same probe
@@ -13,7 +14,9 @@ on the downstream benchmark's evaluation windows (same cohort, seed and draws, s
 participant splits and labelled windows as ``downstream.md``, whose ``few_shot`` draws do not depend
 on the other shots asked for). The window-statistics control (:class:`lsmkit.probe.WindowStatistics`)
 is the reference line. Validation MSE comes from each run's history (the untrained model: none).
-Short runs go to ``--runs`` and are resumed. Writes ``pretraining_probe.md`` and ``.json``.
+Short runs go to ``--runs`` and are resumed. ``--mask-mix`` trains the short runs on another mix of
+masking tasks (which task teaches what a probe can use); the shipped row keeps its own. Writes
+``pretraining_probe.md`` and ``.json``.
 """
 
 from __future__ import annotations
@@ -37,14 +40,32 @@ PROBE_TASKS = ("activity", "exercise")
 MSE = "val MSE (mean of tasks)"
 
 
-def recipe(card: dict, steps: int) -> TrainConfig:
-    """The card's training config, shortened to ``steps`` (validated twice along the way)."""
+def recipe(card: dict, steps: int, mask_mix: dict | None = None) -> TrainConfig:
+    """The card's training config, shortened to ``steps`` (validated twice along the way), on
+    ``mask_mix`` instead of the card's mix when given."""
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     config = {k: v for k, v in card["training"]["config"].items() if k in fields}
     for key in ("betas", "block_minutes", "sensor_counts", "patch"):  # JSON lists back to tuples
         if config.get(key) is not None:
             config[key] = tuple(config[key])
-    return TrainConfig(**config | {"steps": steps, "val_every": max(steps // 2, 1)})
+    config |= {"steps": steps, "val_every": max(steps // 2, 1)}
+    if mask_mix is not None:
+        config["mask_mix"] = mask_mix
+    return TrainConfig(**config)
+
+
+def parse_mix(text: str) -> dict:
+    """``"random=0.5,sensors=0.5"`` as a mask mix; TrainConfig checks the task names and weights."""
+    mix = {}
+    for part in text.split(","):
+        task, sep, weight = part.partition("=")
+        try:
+            mix[task.strip()] = float(weight)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--mask-mix takes task=weight pairs, e.g. sensors=1; got {text!r}") from None
+        if not sep:
+            raise argparse.ArgumentTypeError(f"--mask-mix takes task=weight pairs, e.g. sensors=1; got {text!r}")
+    return mix
 
 
 def initial(config: TrainConfig, card: dict) -> PretrainedLSM:
@@ -69,6 +90,8 @@ def probe_f1(method, windows, shots, draws: int, seed: int) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", default="0,250,1000", help="short runs of the shipped recipe (0: untrained)")
+    parser.add_argument("--mask-mix", type=parse_mix, default=None,
+                        help="train the short runs on this mix of masking tasks, e.g. 'sensors=1' (default: the recipe's)")
     parser.add_argument("--name", default="lsm-2m", help="the shipped weights to add, and whose recipe to shorten")
     parser.add_argument("--participants", type=int, default=128)
     parser.add_argument("--shots", default="5,10,20")
@@ -86,15 +109,17 @@ def main():
     windows = downstream.session_windows(cohort, rng=args.seed)
     del cohort
 
+    mix = "" if args.mask_mix is None else ", ".join(f"{t} {w:g}" for t, w in args.mask_mix.items())
     models = []  # (label, steps, validation MSE per task or None, PretrainedLSM)
     for steps in (int(s) for s in args.steps.split(",")):
-        config = recipe(card, max(steps, 1))
+        config = recipe(card, max(steps, 1), args.mask_mix)
         if steps == 0:
             models.append(("untrained", 0, None, initial(config, card)))
             continue
-        model, normaliser, history = train(config, args.runs / f"steps-{steps}", progress=False)
+        folder = f"steps-{steps}" + ("" if not mix else "-" + "-".join(f"{t}{w:g}" for t, w in args.mask_mix.items()))
+        model, normaliser, history = train(config, args.runs / folder, progress=False)
         run_card = card | {"norm_mean": normaliser.mean.tolist(), "norm_std": normaliser.std.tolist()}
-        models.append((f"{steps} steps", steps, {t: history[-1][f"val_{t}"] for t in TASKS},
+        models.append((f"{steps} steps" + (f", mix {mix}" if mix else ""), steps, {t: history[-1][f"val_{t}"] for t in TASKS},
                        PretrainedLSM(model.eval(), run_card)))
     models.append((f"shipped {args.name}", card["training"]["steps"], card["validation_mse"], shipped))
 
@@ -116,7 +141,9 @@ def main():
     text = "\n".join([
         f"Linear-probe macro F1 (mean over {args.draws} draws [95% bootstrap interval]) on "
         f"{windows.sizes['window']} windows of {args.participants} evaluation participants (seed {args.seed}), "
-        f"against pretraining steps of the `{args.name}` recipe; {card['parameters'] / 1e6:.2f}M parameters.",
+        f"against pretraining steps of the `{args.name}` recipe; {card['parameters'] / 1e6:.2f}M parameters"
+        + (f"; short runs on the mask mix {mix} (the recipe's: "
+           + ", ".join(f"{t} {w:g}" for t, w in card["training"]["config"]["mask_mix"].items()) + ")." if mix else "."),
         "",
         f"- versions: {_report.version_line(('lsmkit', 'torch', 'numpy', 'scikit-learn'))}",
         "",

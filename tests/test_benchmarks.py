@@ -64,11 +64,16 @@ def test_a_failing_benchmark_is_reported_the_others_still_run_and_the_exit_statu
     assert "ghost.py" in (tmp_path / "logs" / "ghost.log").read_text()
 
 
-def test_pretraining_probe_shortens_the_shipped_recipe_and_changes_nothing_else(monkeypatch):
+def _pretraining_probe(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # for the script's sibling import of _report
     spec = importlib.util.spec_from_file_location("pretraining_probe", ROOT / "benchmarks" / "pretraining_probe.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
+    return script
+
+
+def test_pretraining_probe_shortens_the_shipped_recipe_and_changes_nothing_else(monkeypatch):
+    script = _pretraining_probe(monkeypatch)
     import dataclasses
 
     import lsmkit
@@ -81,3 +86,23 @@ def test_pretraining_probe_shortens_the_shipped_recipe_and_changes_nothing_else(
     changed = {k for k, v in _plain(config).items() if k in shipped and v != shipped[k]}
     assert changed == {"steps", "val_every"}
     assert {f.name for f in dataclasses.fields(config)} - set(shipped) <= {"patch"}  # fields added since
+
+
+def test_pretraining_probe_mask_mix_changes_only_the_mix_and_refuses_bad_pairs(monkeypatch):
+    import argparse
+
+    import lsmkit
+    from lsmkit.train import _plain
+
+    script = _pretraining_probe(monkeypatch)
+    card = lsmkit.load_pretrained().card
+    assert script.parse_mix("random=0.5, sensors=1.5") == {"random": 0.5, "sensors": 1.5}
+    config = script.recipe(card, 250, script.parse_mix("sensors=1"))
+    assert config.mask_mix == {"sensors": 1.0}
+    plain, base = _plain(config), _plain(script.recipe(card, 250))
+    assert {k for k in plain if plain[k] != base[k]} == {"mask_mix"}
+    for bad in ("sensors", "sensors=lots", "sensors=1,random"):
+        with pytest.raises(argparse.ArgumentTypeError, match="task=weight"):
+            script.parse_mix(bad)
+    with pytest.raises(ValueError, match="mask_mix"):  # TrainConfig names the tasks it knows
+        script.recipe(card, 250, script.parse_mix("gaps=1"))

@@ -16,7 +16,9 @@ on the other shots asked for). The window-statistics control (:class:`lsmkit.pro
 is the reference line. Validation MSE comes from each run's history (the untrained model: none).
 Short runs go to ``--runs`` and are resumed. ``--mask-mix`` trains the short runs on another mix of
 masking tasks (which task teaches what a probe can use); the shipped row keeps its own. Writes
-``pretraining_probe.md`` and ``.json``.
+``pretraining_probe.md`` and ``.json``. ``--train-seed`` repeats the short runs with another
+seed (initialisation, simulated training data, masks and validation set), to see how much of a
+difference is one run's luck.
 """
 
 from __future__ import annotations
@@ -40,9 +42,9 @@ PROBE_TASKS = ("activity", "exercise")
 MSE = "val MSE (mean of tasks)"
 
 
-def recipe(card: dict, steps: int, mask_mix: dict | None = None) -> TrainConfig:
+def recipe(card: dict, steps: int, mask_mix: dict | None = None, seed: int | None = None) -> TrainConfig:
     """The card's training config, shortened to ``steps`` (validated twice along the way), on
-    ``mask_mix`` instead of the card's mix when given."""
+    ``mask_mix`` instead of the card's mix and with training seed ``seed`` when given."""
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     config = {k: v for k, v in card["training"]["config"].items() if k in fields}
     for key in ("betas", "block_minutes", "sensor_counts", "patch"):  # JSON lists back to tuples
@@ -51,20 +53,22 @@ def recipe(card: dict, steps: int, mask_mix: dict | None = None) -> TrainConfig:
     config |= {"steps": steps, "val_every": max(steps // 2, 1)}
     if mask_mix is not None:
         config["mask_mix"] = mask_mix
+    if seed is not None:
+        config["seed"] = seed
     return TrainConfig(**config)
 
 
 def parse_mix(text: str) -> dict:
     """``"random=0.5,sensors=0.5"`` as a mask mix; TrainConfig checks the task names and weights."""
-    mix = {}
+    mix, usage = {}, f"--mask-mix takes task=weight pairs, e.g. sensors=1; got {text!r}"
     for part in text.split(","):
         task, sep, weight = part.partition("=")
         try:
             mix[task.strip()] = float(weight)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"--mask-mix takes task=weight pairs, e.g. sensors=1; got {text!r}") from None
+            raise argparse.ArgumentTypeError(usage) from None
         if not sep:
-            raise argparse.ArgumentTypeError(f"--mask-mix takes task=weight pairs, e.g. sensors=1; got {text!r}")
+            raise argparse.ArgumentTypeError(usage)
     return mix
 
 
@@ -91,7 +95,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", default="0,250,1000", help="short runs of the shipped recipe (0: untrained)")
     parser.add_argument("--mask-mix", type=parse_mix, default=None,
-                        help="train the short runs on this mix of masking tasks, e.g. 'sensors=1' (default: the recipe's)")
+                        help="train the short runs on this mix of masking tasks, e.g. 'sensors=1' "
+                             "(default: the recipe's)")
+    parser.add_argument("--train-seed", type=int, default=None,
+                        help="training seed of the short runs: initialisation, simulated data, masks and "
+                             "validation set (default: the recipe's)")
     parser.add_argument("--name", default="lsm-2m", help="the shipped weights to add, and whose recipe to shorten")
     parser.add_argument("--participants", type=int, default=128)
     parser.add_argument("--shots", default="5,10,20")
@@ -110,17 +118,20 @@ def main():
     del cohort
 
     mix = "" if args.mask_mix is None else ", ".join(f"{t} {w:g}" for t, w in args.mask_mix.items())
+    seed = "" if args.train_seed is None else f", training seed {args.train_seed}"
     models = []  # (label, steps, validation MSE per task or None, PretrainedLSM)
     for steps in (int(s) for s in args.steps.split(",")):
-        config = recipe(card, max(steps, 1), args.mask_mix)
+        config = recipe(card, max(steps, 1), args.mask_mix, args.train_seed)
         if steps == 0:
-            models.append(("untrained", 0, None, initial(config, card)))
+            models.append(("untrained" + seed, 0, None, initial(config, card)))
             continue
         folder = f"steps-{steps}" + ("" if not mix else "-" + "-".join(f"{t}{w:g}" for t, w in args.mask_mix.items()))
+        folder += "" if args.train_seed is None else f"-seed{args.train_seed}"
         model, normaliser, history = train(config, args.runs / folder, progress=False)
         run_card = card | {"norm_mean": normaliser.mean.tolist(), "norm_std": normaliser.std.tolist()}
-        models.append((f"{steps} steps" + (f", mix {mix}" if mix else ""), steps, {t: history[-1][f"val_{t}"] for t in TASKS},
-                       PretrainedLSM(model.eval(), run_card)))
+        label = f"{steps} steps" + (f", mix {mix}" if mix else "") + seed
+        mse = {t: history[-1][f"val_{t}"] for t in TASKS}
+        models.append((label, steps, mse, PretrainedLSM(model.eval(), run_card)))
     models.append((f"shipped {args.name}", card["training"]["steps"], card["validation_mse"], shipped))
 
     rows = []

@@ -88,7 +88,7 @@ def test_pretraining_probe_shortens_the_shipped_recipe_and_changes_nothing_else(
     assert {f.name for f in dataclasses.fields(config)} - set(shipped) <= {"patch"}  # fields added since
 
 
-def test_pretraining_probe_mask_mix_changes_only_the_mix_and_refuses_bad_pairs(monkeypatch):
+def test_pretraining_probe_mix_and_seed_change_only_themselves_and_bad_pairs_are_refused(monkeypatch):
     import argparse
 
     import lsmkit
@@ -101,6 +101,8 @@ def test_pretraining_probe_mask_mix_changes_only_the_mix_and_refuses_bad_pairs(m
     assert config.mask_mix == {"sensors": 1.0}
     plain, base = _plain(config), _plain(script.recipe(card, 250))
     assert {k for k in plain if plain[k] != base[k]} == {"mask_mix"}
+    reseeded = _plain(script.recipe(card, 250, seed=7))
+    assert {k for k in reseeded if reseeded[k] != base[k]} == {"seed"} and reseeded["seed"] == 7
     for bad in ("sensors", "sensors=lots", "sensors=1,random"):
         with pytest.raises(argparse.ArgumentTypeError, match="task=weight"):
             script.parse_mix(bad)

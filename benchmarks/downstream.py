@@ -16,8 +16,9 @@ included, so methods are compared pair by pair. Fine-tuning and the scratch enco
 and differ only in their starting weights.
 Three controls explain the linear probe's numbers: the same probe with the paper's pooling (mean of
 the last layer), on an encoder that was never trained, and on each channel's mean, max and SD over
-the window (:class:`lsmkit.probe.WindowStatistics`, no network at all). Fine-tuning and the from-scratch encoder cost about 30 s per fit on two idle cores, so they run on
-activity and exercise at ``--network-shots`` only. Finished (task, method) pairs are appended to
+the window (:class:`lsmkit.probe.WindowStatistics`, no network at all). Fine-tuning and the
+from-scratch encoder cost about 30 s per fit on two idle cores, so they run on activity and
+exercise at ``--network-shots`` only. Finished (task, method) pairs are appended to
 ``downstream_draws.csv`` at once, and a rerun skips them, so an interrupted run resumes.
 Writes ``downstream_draws.csv`` (one row per fit), ``downstream.csv`` (the summary) and
 ``downstream.md`` (tables and issue 6's target: at 5 and 10 shots the linear probe's macro-F1

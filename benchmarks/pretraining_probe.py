@@ -63,13 +63,18 @@ def parse_mix(text: str) -> dict:
     mix, usage = {}, f"--mask-mix takes task=weight pairs, e.g. sensors=1; got {text!r}"
     for part in text.split(","):
         task, sep, weight = part.partition("=")
+        if not sep:
+            raise argparse.ArgumentTypeError(usage)
         try:
             mix[task.strip()] = float(weight)
         except ValueError:
             raise argparse.ArgumentTypeError(usage) from None
-        if not sep:
-            raise argparse.ArgumentTypeError(usage)
     return mix
+
+
+def mix_text(mix: dict) -> str:
+    """``{"random": 0.2, "sensors": 0.8}`` as ``"random 0.2, sensors 0.8"``."""
+    return ", ".join(f"{task} {weight:g}" for task, weight in mix.items())
 
 
 def initial(config: TrainConfig, card: dict) -> PretrainedLSM:
@@ -117,17 +122,18 @@ def main():
     windows = downstream.session_windows(cohort, rng=args.seed)
     del cohort
 
-    mix = "" if args.mask_mix is None else ", ".join(f"{t} {w:g}" for t, w in args.mask_mix.items())
+    mix = "" if args.mask_mix is None else mix_text(args.mask_mix)
     seed = "" if args.train_seed is None else f", training seed {args.train_seed}"
+    suffix = "".join(f"-{task}{weight:g}" for task, weight in (args.mask_mix or {}).items())  # run folders
+    if args.train_seed is not None:
+        suffix += f"-seed{args.train_seed}"
     models = []  # (label, steps, validation MSE per task or None, PretrainedLSM)
     for steps in (int(s) for s in args.steps.split(",")):
         config = recipe(card, max(steps, 1), args.mask_mix, args.train_seed)
         if steps == 0:
             models.append(("untrained" + seed, 0, None, initial(config, card)))
             continue
-        folder = f"steps-{steps}" + ("" if not mix else "-" + "-".join(f"{t}{w:g}" for t, w in args.mask_mix.items()))
-        folder += "" if args.train_seed is None else f"-seed{args.train_seed}"
-        model, normaliser, history = train(config, args.runs / folder, progress=False)
+        model, normaliser, history = train(config, args.runs / f"steps-{steps}{suffix}", progress=False)
         run_card = card | {"norm_mean": normaliser.mean.tolist(), "norm_std": normaliser.std.tolist()}
         label = f"{steps} steps" + (f", mix {mix}" if mix else "") + seed
         mse = {t: history[-1][f"val_{t}"] for t in TASKS}
@@ -153,8 +159,8 @@ def main():
         f"Linear-probe macro F1 (mean over {args.draws} draws [95% bootstrap interval]) on "
         f"{windows.sizes['window']} windows of {args.participants} evaluation participants (seed {args.seed}), "
         f"against pretraining steps of the `{args.name}` recipe; {card['parameters'] / 1e6:.2f}M parameters"
-        + (f"; short runs on the mask mix {mix} (the recipe's: "
-           + ", ".join(f"{t} {w:g}" for t, w in card["training"]["config"]["mask_mix"].items()) + ")." if mix else "."),
+        + (f"; short runs on the mask mix {mix} (the recipe's: {mix_text(card['training']['config']['mask_mix'])})."
+           if mix else "."),
         "",
         f"- versions: {_report.version_line(('lsmkit', 'torch', 'numpy', 'scikit-learn'))}",
         "",

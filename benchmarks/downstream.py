@@ -101,8 +101,12 @@ def main():
     model = lsmkit.load_pretrained()
     methods = probe.default_methods(model)
     # Controls that say why the linear probe scores what it scores: the paper's pooling (mean of the
-    # last layer), and the same probe on an encoder that was never trained.
-    methods |= {"linear probe, paper pooling": probe.LinearProbe(model, pool="mean", layers="last"),
+    # last layer), the pooling lsmkit used before centring (mean and max of every block), and the same
+    # probe on an encoder that was never trained.
+    paper = probe.LinearProbe(model, pool="mean", layers="last", centre=False)
+    uncentred = probe.LinearProbe(model, pool="mean+max", layers="all", centre=False)
+    methods |= {"linear probe, paper pooling": paper,
+                "linear probe, uncentred mean+max": uncentred,
                 "linear probe, untrained encoder": probe.LinearProbe(untrained(model, args.seed)),
                 "linear probe, window statistics": probe.WindowStatistics()}
 

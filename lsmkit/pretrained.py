@@ -43,6 +43,26 @@ def _is_whole(value) -> bool:
             and float(value).is_integer())
 
 
+POOL_STATISTICS = ("mean", "max", "min")  # what ``embed`` can pool tokens with; ``pool`` joins them with "+"
+
+
+def _pool_statistics(pool) -> tuple[str, ...]:
+    """``"max+min"`` as ``("max", "min")``, ``"none"`` as ``()``; anything else is refused."""
+    stats = tuple(pool.split("+")) if isinstance(pool, str) else ()
+    if pool == "none" or (stats and set(stats) <= set(POOL_STATISTICS) and len(set(stats)) == len(stats)):
+        return () if pool == "none" else stats
+    raise ValueError(f"pool must be 'mean', 'max', 'min', several of them joined by '+' (e.g. 'max+min') "
+                     f"or 'none', got {pool!r}")
+
+
+def _pool_tokens(tokens: np.ndarray, has: np.ndarray, stat: str) -> np.ndarray:
+    """One statistic over the tokens that hold data: (B, N, D) with ``has`` (B, N) -> (B, D)."""
+    if stat == "mean":
+        return np.where(has[..., None], tokens, 0.0).sum(axis=1) / np.maximum(has.sum(axis=1), 1)[:, None]
+    fill = -np.inf if stat == "max" else np.inf
+    return getattr(np.where(has[..., None], tokens, fill), stat)(axis=1)
+
+
 def _weights_dir() -> Path:
     return Path(str(resources.files("lsmkit").joinpath("weights")))
 
@@ -261,51 +281,60 @@ class PretrainedLSM:
         return self.impute(windows, masks.extrapolation(windows, minutes))
 
     @torch.inference_mode()
-    def embed(self, windows: xr.Dataset, pool: str = "mean", layers: str = "last") -> xr.DataArray:
+    def embed(self, windows: xr.Dataset, pool: str = "mean", layers: str = "last",
+              centre: bool = False) -> xr.DataArray:
         """Encoder embeddings of each window.
 
-        ``pool`` summarises the tokens that hold data: ``"mean"``, ``"max"`` or ``"mean+max"``
-        (both, concatenated) give dims ``("window", "feature")`` (windows with no data at all get
-        the class token); ``"none"`` keeps every token, dims ``("window", "token", "feature")``,
-        NaN for tokens with no data. ``layers="all"`` pools every encoder block's output (before
-        the final norm) and concatenates them, as DINO's linear evaluation does; it is what
-        :class:`lsmkit.probe.LinearProbe` uses, because a short exercise bout in a long window is
-        diluted by a mean over one layer (see ``benchmarks/downstream.py``).
+        ``pool`` summarises the tokens that hold data: ``"mean"``, ``"max"``, ``"min"`` or several
+        joined by ``+`` (``"max+min"``: each statistic's features, concatenated in that order) give
+        dims ``("window", "feature")`` (windows with no data at all get the class token);
+        ``"none"`` keeps every token, dims ``("window", "token", "feature")``, NaN for tokens with
+        no data. ``layers="all"`` pools every encoder block's output (before the final norm) and
+        concatenates them, as DINO's linear evaluation does.
+
+        ``centre=True`` subtracts, block by block and token by token, the embedding of the average
+        window (every value at the card's normalisation mean, nothing missing). Every window's
+        tokens carry the same position code, and it sets most of a pooled maximum; what centring
+        leaves is how each token differs from an ordinary window at the same place and time.
+        :class:`lsmkit.probe.LinearProbe` uses ``pool="max+min", layers="all", centre=True``
+        (why: ``benchmarks/results/downstream.md``).
         """
-        if pool not in ("mean", "max", "mean+max", "none"):
-            raise ValueError(f"pool must be 'mean', 'max', 'mean+max' or 'none', got {pool!r}")
+        stats = _pool_statistics(pool)
         if layers not in ("last", "all"):
             raise ValueError(f"layers must be 'last' or 'all', got {layers!r}")
         if pool == "none" and layers == "all":
             raise ValueError("pool='none' keeps the tokens of the last layer only; use layers='last'")
+        if not isinstance(centre, (bool, np.bool_)):
+            raise ValueError(f"centre must be True or False, got {centre!r}")
         z = (self._signal(windows) - self.mean) / self.std
         if len(z) == 0:
             raise ValueError("windows hold no window to embed")
         device = next(self.model.parameters()).device
+        keep = slice(None, -1) if layers == "all" else slice(-1, None)  # block outputs, or the final embedding
+        if centre:  # the average window: z = 0 everywhere, every value present
+            average = self.model.embed(torch.zeros(1, *z.shape[1:], device=device), every_block=True)
+            ref_tokens, ref_classes = (torch.stack(part[keep]).float().cpu().numpy() for part in average)
         chunks = []
         for i in range(0, len(z), self.batch_size):
-            tokens, cls = self.model.embed(torch.from_numpy(z[i : i + self.batch_size]).to(device), every_block=True)
-            tokens, cls = (tokens[:-1], cls[:-1]) if layers == "all" else (tokens[-1:], cls[-1:])
+            tokens, classes = self.model.embed(torch.from_numpy(z[i : i + self.batch_size]).to(device), every_block=True)
+            tokens = torch.stack(tokens[keep]).float().cpu().numpy()  # (L, B, N, D), NaN for tokens without data
+            classes = torch.stack(classes[keep]).float().cpu().numpy()  # (L, B, D)
+            if centre:
+                tokens, classes = tokens - ref_tokens, classes - ref_classes
             if pool == "none":
-                chunks.append(tokens[0].float().cpu().numpy())
+                chunks.append(tokens[0])
                 continue
-            pooled = []
-            for t, c in zip(tokens, cls):
-                t, c = t.float().cpu().numpy(), c.float().cpu().numpy()
-                has = ~np.isnan(t[..., 0])  # (B, N)
-                stats = []
-                if pool in ("mean", "mean+max"):
-                    stats.append(np.nansum(t, axis=1) / np.maximum(has.sum(axis=1), 1)[:, None])  # (B, D)
-                if pool in ("max", "mean+max"):
-                    stats.append(np.where(has[..., None], t, -np.inf).max(axis=1))  # (B, D)
-                empty = ~has.any(axis=1)[:, None]  # windows with no data: the class token
-                pooled += [np.where(empty, c, v) for v in stats]
+            has = ~np.isnan(tokens[0, ..., 0])  # (B, N)
+            empty = ~has.any(axis=1)[:, None]  # windows with no data: the class token
+            pooled = [np.where(empty, c, _pool_tokens(t, has, stat))  # (B, D) per layer and statistic
+                      for t, c in zip(tokens, classes) for stat in stats]
             chunks.append(np.concatenate(pooled, axis=1))
         values = np.concatenate(chunks)
         coords = {"window": windows["window"].values, "participant": ("window", windows["participant"].values)}
         if pool != "none":
             return xr.DataArray(values, dims=("window", "feature"), coords=coords, name="embedding",
-                                attrs={"pool": pool, "layers": layers})
+                                attrs={"pool": pool, "layers": layers,
+                                       "centre": "average window" if centre else "none"})
         pt, pc = self.model.config.patch
         groups = self.model.n_groups
         token = np.arange(values.shape[1])

@@ -241,7 +241,14 @@ def test_integer_like_horizons_are_accepted(model, windows, minutes):
 
 
 BAD_EMBED = {
-    "pool-unknown": (dict(pool="avg"), "pool must be 'mean', 'max', 'mean\\+max' or 'none', got 'avg'"),
+    "pool-unknown": (dict(pool="avg"), "pool must be 'mean', 'max', 'min', several of them joined by '\\+' "
+                                       "\\(e.g. 'max\\+min'\\) or 'none', got 'avg'"),
+    "pool-repeated": (dict(pool="max+max"), "pool must be .*got 'max\\+max'"),
+    "pool-unknown-part": (dict(pool="max+median"), "pool must be .*got 'max\\+median'"),
+    "pool-empty": (dict(pool=""), "pool must be .*got ''"),
+    "pool-none-joined": (dict(pool="none+max"), "pool must be .*got 'none\\+max'"),
+    "centre-string": (dict(centre="yes"), "centre must be True or False, got 'yes'"),
+    "centre-number": (dict(centre=1), "centre must be True or False, got 1"),
     "pool-wrong-case": (dict(pool="MEAN"), "pool must be .*got 'MEAN'"),
     "pool-None": (dict(pool=None), "pool must be .*got None"),
     "pool-number": (dict(pool=3), "pool must be .*got 3"),

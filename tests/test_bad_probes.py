@@ -194,7 +194,7 @@ def test_bad_probe_input_raises_a_named_error(call, error, message):
 
 MODEL_CASES = {
     "linear-probe-unknown-pool": (lambda m: probe.LinearProbe(m, pool="median"), ValueError,
-                                  "pool must be 'mean', 'max' or 'mean\\+max', got 'median'"),
+                                  "pool must be 'mean', 'max', 'min', several of them joined by '\\+' .*got 'median'"),
     "linear-probe-token-pool": (lambda m: probe.LinearProbe(m, pool="none"), ValueError, "pool must be .*got 'none'"),
     "linear-probe-unknown-layers": (lambda m: probe.LinearProbe(m, layers="first"), ValueError,
                                     "layers must be 'last' or 'all', got 'first'"),

@@ -84,8 +84,11 @@ def test_pooling_choices_agree_with_the_tokens(model, windows):
     tokens = model.embed(windows, pool="none").values  # (W, N, D), NaN where a token held no data
     np.testing.assert_allclose(model.embed(windows, pool="max").values, np.nanmax(tokens, axis=1), rtol=1e-6)
     np.testing.assert_allclose(model.embed(windows).values, np.nanmean(tokens, axis=1), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(model.embed(windows, pool="min").values, np.nanmin(tokens, axis=1), rtol=1e-6)
     both = model.embed(windows, pool="mean+max")
-    assert both.shape == (6, 128) and both.attrs == {"pool": "mean+max", "layers": "last"}
+    assert both.shape == (6, 128) and both.attrs == {"pool": "mean+max", "layers": "last", "centre": "none"}
+    np.testing.assert_allclose(model.embed(windows, pool="max+min").values[:, 64:], np.nanmin(tokens, axis=1),
+                               rtol=1e-6)
     every = model.embed(windows, pool="mean+max", layers="all")
     depth = model.model.config.depth
     assert every.shape == (6, 2 * 64 * depth)
@@ -96,6 +99,30 @@ def test_pooling_choices_agree_with_the_tokens(model, windows):
         np.testing.assert_allclose(every.values[:, 128 * b : 128 * b + 64], np.nanmean(blocks[b].numpy(), axis=1),
                                    rtol=1e-4, atol=1e-5)
     assert not np.allclose(every.values[:, -128:-64], model.embed(windows).values, atol=1e-3)
+
+
+def average_window(model, windows) -> xr.Dataset:
+    """One window at the card's normalisation mean in every minute and channel."""
+    average = windows.isel(window=[0]).copy(deep=True)
+    average["signal"].values[:] = model.mean  # (1, T, C), canonical channel order
+    return average
+
+
+def test_centring_subtracts_the_average_windows_tokens(model, windows):
+    average = average_window(model, windows)
+    # the average window, centred on itself, is all zeros, in every block
+    assert np.abs(model.embed(average, pool="none", centre=True).values).max() < 1e-5
+    assert np.abs(model.embed(average, pool="max+min", layers="all", centre=True).values).max() < 1e-5
+    # every other window's tokens move by the average window's, position by position
+    tokens = model.embed(windows, pool="none").values  # (W, N, D), NaN where a token held no data
+    reference = model.embed(average, pool="none").values  # (1, N, D)
+    centred = model.embed(windows, pool="none", centre=True).values
+    np.testing.assert_allclose(centred, tokens - reference, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(model.embed(windows, pool="max", centre=True).values,
+                               np.nanmax(tokens - reference, axis=1), rtol=1e-5, atol=1e-5)
+    assert model.embed(windows, pool="max", centre=True).attrs["centre"] == "average window"
+    # the position code sets the uncentred maximum: centring changes which token is the largest
+    assert not np.allclose(np.nanargmax(centred, axis=1), np.nanargmax(tokens, axis=1))
 
 
 def test_subset_of_channels_works(model, windows):

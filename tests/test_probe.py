@@ -137,7 +137,11 @@ def test_linear_probe_features_pool_every_block(model, windows):
     X = probe.LinearProbe(model).features(windows.isel(window=slice(0, 3)))
     width, depth = model.model.config.width, model.model.config.depth
     assert X.shape == (3, 2 * width * depth)
-    paper = probe.LinearProbe(model, pool="mean", layers="last").features(windows.isel(window=slice(0, 3)))
+    # the default: max and min of every block's tokens, centred on the average window
+    np.testing.assert_allclose(X, model.embed(windows.isel(window=slice(0, 3)), pool="max+min", layers="all",
+                                              centre=True).values)
+    paper = probe.LinearProbe(model, pool="mean", layers="last", centre=False)
+    paper = paper.features(windows.isel(window=slice(0, 3)))
     np.testing.assert_allclose(paper, model.embed(windows.isel(window=slice(0, 3))).values)
 
 

@@ -67,18 +67,32 @@ def test_few_shot_sample_is_the_downstream_benchmark_and_backs_the_notebook():
     # the networks trained from the signal ran at k <= 20 only, and never on age
     networks = table[table["method"].isin(["fine-tune", "scratch encoder"])]
     assert networks["shots"].between(1, 20).all() and "age" not in set(networks["task"])
-    activity = table[table["task"] == "activity"]
-    f1 = probe.summarise(activity).query("metric == 'macro_f1'").set_index(["method", "shots"])
-    per_draw = activity.set_index(["method", "shots", "draw"])["macro_f1"].sort_index()
-    # what notebook 05 says of it: the encoder trained from scratch beats the linear probe at 5 and 10
-    # shots in every draw (the draws are paired), and beats fine-tuning from the pretrained weights at 5;
-    # the probe's mean is above the 1-D CNN's at 5 shots; pretraining gives a linear probe nothing (the
-    # untrained encoder scores higher), and 78 window statistics beat the pretrained embeddings
+    f1 = probe.summarise(table).query("metric == 'macro_f1'").set_index(["task", "method", "shots"])
+    per_draw = table.set_index(["task", "method", "shots", "draw"])["macro_f1"].sort_index()
+
+    def wins(task, other, k):  # draws in which the linear probe scores above ``other`` (paired)
+        return int((per_draw[(task, "linear probe", k)] > per_draw[(task, other, k)]).sum())
+
+    def mean(method, k):  # activity's mean macro F1
+        return f1.loc[("activity", method, k), "mean"]
+
+    # what notebook 05 says of it, draw by draw (the draws are paired):
+    # the linear probe beats the 1-D CNN in every draw up to 10 shots on activity, 2 to 20 on exercise
+    assert all(wins("activity", "1-D CNN", k) == 5 for k in (1, 2, 5, 10))
+    assert all(wins("exercise", "1-D CNN", k) == 5 for k in (2, 5, 10, 20))
+    # the encoder trained from scratch and the probe split the draws on activity at 5 and 10 shots;
+    # on exercise the probe wins every draw at 10 shots; fine-tuning loses to the probe at 5
+    assert all(0 < wins("activity", "scratch encoder", k) < 5 for k in (5, 10))
+    assert wins("exercise", "scratch encoder", 10) == 5
+    assert wins("activity", "fine-tune", 5) == 5
+    # centring on the average window is what lifts the probe: the old pooling scores 0.15 lower at 5 and 10,
+    # the paper's pooling lower still
     for k in (5, 10):
-        assert (per_draw[("scratch encoder", k)] > per_draw[("linear probe", k)]).all()
-    assert (per_draw[("scratch encoder", 5)] > per_draw[("fine-tune", 5)]).all()
-    assert f1.loc[("linear probe", 5), "mean"] > f1.loc[("1-D CNN", 5), "mean"]
+        assert mean("linear probe", k) > mean("linear probe, uncentred mean+max", k) + 0.15
+        assert mean("linear probe, uncentred mean+max", k) > mean("linear probe, paper pooling", k)
+    # pretraining shows at 20 labels per class, not below: the untrained encoder's probe ties it up to 10
+    # (means within 0.02) and loses in every draw at 20; window statistics tie it at 5 and 10
     for k in (5, 10):
-        assert f1.loc[("linear probe, untrained encoder", k), "mean"] > f1.loc[("linear probe", k), "mean"]
-        assert f1.loc[("linear probe, window statistics", k), "low"] > f1.loc[("linear probe", k), "high"]
-    assert f1.loc[("linear probe", 10), "mean"] > f1.loc[("linear probe, paper pooling", 10), "mean"] + 0.1
+        assert abs(mean("linear probe", k) - mean("linear probe, untrained encoder", k)) < 0.02
+        assert abs(mean("linear probe", k) - mean("linear probe, window statistics", k)) < 0.02
+    assert wins("activity", "linear probe, untrained encoder", 20) == 5

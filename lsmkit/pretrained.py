@@ -287,7 +287,8 @@ class PretrainedLSM:
 
         ``pool`` summarises the tokens that hold data: ``"mean"``, ``"max"``, ``"min"`` or several
         joined by ``+`` (``"max+min"``: each statistic's features, concatenated in that order) give
-        dims ``("window", "feature")`` (windows with no data at all get the class token);
+        dims ``("window", "feature")`` (windows with no data at all get the class token, centred
+        likewise when ``centre=True``);
         ``"none"`` keeps every token, dims ``("window", "token", "feature")``, NaN for tokens with
         no data. ``layers="all"`` pools every encoder block's output (before the final norm) and
         concatenates them, as DINO's linear evaluation does.
@@ -312,7 +313,7 @@ class PretrainedLSM:
         device = next(self.model.parameters()).device
         keep = slice(None, -1) if layers == "all" else slice(-1, None)  # block outputs, or the final embedding
         if centre:  # the average window: z = 0 everywhere, every value present
-            average = self.model.embed(torch.zeros(1, *z.shape[1:], device=device), every_block=True)
+            average = self.model.embed(torch.from_numpy(np.zeros_like(z[:1])).to(device), every_block=True)
             ref_tokens, ref_classes = (torch.stack(part[keep]).float().cpu().numpy() for part in average)
         chunks = []
         for i in range(0, len(z), self.batch_size):
@@ -331,13 +332,13 @@ class PretrainedLSM:
             chunks.append(np.concatenate(pooled, axis=1))
         values = np.concatenate(chunks)
         coords = {"window": windows["window"].values, "participant": ("window", windows["participant"].values)}
+        attrs = {"pool": pool, "layers": layers, "centre": "average window" if centre else "none"}
         if pool != "none":
-            return xr.DataArray(values, dims=("window", "feature"), coords=coords, name="embedding",
-                                attrs={"pool": pool, "layers": layers,
-                                       "centre": "average window" if centre else "none"})
+            return xr.DataArray(values, dims=("window", "feature"), coords=coords, name="embedding", attrs=attrs)
         pt, pc = self.model.config.patch
         groups = self.model.n_groups
         token = np.arange(values.shape[1])
         coords.update(token=token, token_minute=("token", (token // groups) * pt),
                       token_channel_group=("token", token % groups))
-        return xr.DataArray(values, dims=("window", "token", "feature"), coords=coords, name="embedding")
+        return xr.DataArray(values, dims=("window", "token", "feature"), coords=coords, name="embedding",
+                            attrs=attrs)

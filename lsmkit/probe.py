@@ -243,6 +243,15 @@ def _masked_mean(x: torch.Tensor, present: torch.Tensor, dim: int) -> torch.Tens
     return (x * w).sum(dim) / w.sum(dim).clamp(min=1)
 
 
+def _is_pool(pool) -> bool:
+    """Whether ``PretrainedLSM.embed`` takes ``pool``."""
+    try:
+        _pool_statistics(pool)
+    except ValueError:
+        return False
+    return True
+
+
 def _pretrained(model):
     if model is None:
         from .pretrained import load_pretrained
@@ -281,10 +290,9 @@ class LinearProbe:
 
     def __init__(self, model=None, *, pool: str = "max+min", layers: str = "all", centre: bool = True,
                  C: float = 1.0):
-        if pool == "none":
-            raise ValueError("pool must be 'mean', 'max', 'min' or several of them joined by '+' for a linear "
-                             "probe, which needs pooled embeddings; got 'none'")
-        _pool_statistics(pool)
+        if pool == "none" or not _is_pool(pool):
+            raise ValueError(f"pool must be 'mean', 'max', 'min' or several of them joined by '+' (e.g. "
+                             f"'max+min'): a linear probe needs pooled embeddings; got {pool!r}")
         if layers not in ("last", "all"):
             raise ValueError(f"layers must be 'last' or 'all', got {layers!r}")
         if not isinstance(centre, (bool, np.bool_)):

@@ -292,6 +292,10 @@ def test_embedding_windows_without_data_gives_the_class_token(model, windows):
     np.testing.assert_array_equal(emb, np.broadcast_to(emb[:1], emb.shape))
     assert not np.allclose(emb[0], model.embed(windows).values[0])
     assert np.isnan(model.embed(empty, pool="none").values).all()
+    # centred: the class token less the average window's, the same for every such window
+    centred = model.embed(empty, centre=True).values
+    assert np.isfinite(centred).all() and not np.allclose(centred, emb)
+    np.testing.assert_array_equal(centred, np.broadcast_to(centred[:1], centred.shape))
 
 
 def test_all_missing_channel_is_filled_from_the_others(model, windows):

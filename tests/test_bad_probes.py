@@ -194,7 +194,12 @@ def test_bad_probe_input_raises_a_named_error(call, error, message):
 
 MODEL_CASES = {
     "linear-probe-unknown-pool": (lambda m: probe.LinearProbe(m, pool="median"), ValueError,
-                                  "pool must be 'mean', 'max', 'min', several of them joined by '\\+' .*got 'median'"),
+                                  "pool must be 'mean', 'max', 'min' or several of them joined by '\\+' \\(e.g. "
+                                  "'max\\+min'\\): a linear probe needs pooled embeddings; got 'median'"),
+    "linear-probe-repeated-pool": (lambda m: probe.LinearProbe(m, pool="max+max"), ValueError,
+                                   "pool must be .*got 'max\\+max'"),
+    "linear-probe-centre-string": (lambda m: probe.LinearProbe(m, centre="yes"), ValueError,
+                                   "centre must be True or False, got 'yes'"),
     "linear-probe-token-pool": (lambda m: probe.LinearProbe(m, pool="none"), ValueError, "pool must be .*got 'none'"),
     "linear-probe-unknown-layers": (lambda m: probe.LinearProbe(m, layers="first"), ValueError,
                                     "layers must be 'last' or 'all', got 'first'"),

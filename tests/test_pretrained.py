@@ -87,8 +87,9 @@ def test_pooling_choices_agree_with_the_tokens(model, windows):
     np.testing.assert_allclose(model.embed(windows, pool="min").values, np.nanmin(tokens, axis=1), rtol=1e-6)
     both = model.embed(windows, pool="mean+max")
     assert both.shape == (6, 128) and both.attrs == {"pool": "mean+max", "layers": "last", "centre": "none"}
-    np.testing.assert_allclose(model.embed(windows, pool="max+min").values[:, 64:], np.nanmin(tokens, axis=1),
-                               rtol=1e-6)
+    both = model.embed(windows, pool="max+min").values  # each statistic's features, in the order asked
+    np.testing.assert_allclose(both[:, :64], np.nanmax(tokens, axis=1), rtol=1e-6)
+    np.testing.assert_allclose(both[:, 64:], np.nanmin(tokens, axis=1), rtol=1e-6)
     every = model.embed(windows, pool="mean+max", layers="all")
     depth = model.model.config.depth
     assert every.shape == (6, 2 * 64 * depth)
@@ -121,8 +122,16 @@ def test_centring_subtracts_the_average_windows_tokens(model, windows):
     np.testing.assert_allclose(model.embed(windows, pool="max", centre=True).values,
                                np.nanmax(tokens - reference, axis=1), rtol=1e-5, atol=1e-5)
     assert model.embed(windows, pool="max", centre=True).attrs["centre"] == "average window"
-    # the position code sets the uncentred maximum: centring changes which token is the largest
-    assert not np.allclose(np.nanargmax(centred, axis=1), np.nanargmax(tokens, axis=1))
+    assert model.embed(windows, pool="none", centre=True).attrs["centre"] == "average window"
+    assert model.embed(windows, pool="none").attrs["centre"] == "none"
+    # every block is centred on its own output for the average window: block b's max sits at [D*b, D*(b+1))
+    z = torch.from_numpy((model._signal(windows) - model.mean) / model.std)
+    blocks, _ = model.model.embed(z, every_block=True)  # depth block outputs, then the final embedding
+    ref_blocks, _ = model.model.embed(torch.zeros(1, *z.shape[1:]), every_block=True)
+    every = model.embed(windows, pool="max", layers="all", centre=True).values
+    for b in range(model.model.config.depth):
+        expected = np.nanmax((blocks[b] - ref_blocks[b]).numpy(), axis=1)  # (W, D)
+        np.testing.assert_allclose(every[:, 64 * b : 64 * (b + 1)], expected, rtol=1e-5, atol=1e-5)
 
 
 def test_subset_of_channels_works(model, windows):

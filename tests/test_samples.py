@@ -90,9 +90,14 @@ def test_few_shot_sample_is_the_downstream_benchmark_and_backs_the_notebook():
     for k in (5, 10):
         assert mean("linear probe", k) > mean("linear probe, uncentred mean+max", k) + 0.15
         assert mean("linear probe, uncentred mean+max", k) > mean("linear probe, paper pooling", k)
-    # pretraining shows at 20 labels per class, not below: the untrained encoder's probe ties it up to 10
-    # (means within 0.02) and loses in every draw at 20; window statistics tie it at 5 and 10
+    # pretraining shows at 20 labels per class, not below: the untrained encoder's probe is within 0.03 of
+    # it from 2 to 10 on both tasks (and above the scratch encoder on exercise at 10 too, in 4 of 5 draws),
+    # and loses in every draw at 20 on activity; window statistics tie it at 5 and 10 on activity
+    untrained = "linear probe, untrained encoder"
+    for task in ("activity", "exercise"):
+        for k in (2, 5, 10):
+            assert abs(f1.loc[(task, "linear probe", k), "mean"] - f1.loc[(task, untrained, k), "mean"]) < 0.03
+    assert (per_draw[("exercise", untrained, 10)] > per_draw[("exercise", "scratch encoder", 10)]).sum() == 4
     for k in (5, 10):
-        assert abs(mean("linear probe", k) - mean("linear probe, untrained encoder", k)) < 0.02
         assert abs(mean("linear probe", k) - mean("linear probe, window statistics", k)) < 0.02
-    assert wins("activity", "linear probe, untrained encoder", 20) == 5
+    assert wins("activity", untrained, 20) == 5

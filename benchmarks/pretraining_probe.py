@@ -7,11 +7,11 @@
 Issue 6's target asks the linear probe on the shipped encoder to beat networks trained from
 scratch, and ``benchmarks/results/downstream.md`` finds it beats both only on exercise detection at
 10 shots: on activity it beats the 1-D CNN but ties the encoder trained from scratch, and the same
-probe on an encoder that was never trained, up to 10 labels per class. This benchmark asks whether pretraining helps the probe at all
-at this scale, and after how much of it. It trains the shipped recipe (the ``lsm-2m`` card's training config) for fewer steps
-(``--steps``; 0 is the initialisation every run starts from, which is what the runs' seed draws),
-adds the shipped weights, and gives each the same linear probe (:class:`lsmkit.probe.LinearProbe`)
-on the downstream benchmark's evaluation windows (same cohort, seed and draws, so the same
+probe on an encoder that was never trained, up to 10 labels per class. This benchmark asks whether
+pretraining helps the probe at all at this scale, and after how much of it. It trains the shipped
+recipe (the ``lsm-2m`` card's training config) for fewer steps (``--steps``; 0 is the
+initialisation every run starts from, which is what the runs' seed draws), adds the shipped weights,
+and gives each the same linear probe (:class:`lsmkit.probe.LinearProbe`) on the downstream benchmark's evaluation windows (same cohort, seed and draws, so the same
 participant splits and labelled windows as ``downstream.md``, whose ``few_shot`` draws do not depend
 on the other shots asked for). The window-statistics control (:class:`lsmkit.probe.WindowStatistics`)
 is the reference line. Validation MSE comes from each run's history (the untrained model: none).
@@ -145,7 +145,8 @@ def main():
     for label, steps, mse, model in models:
         row = {"encoder": label, "steps": steps,
                MSE: sum(mse[t] for t in TASKS) / len(TASKS) if mse else float("nan")}
-        row |= probe_f1(probe.LinearProbe(model), windows, shots, args.draws, args.seed)
+        linear = probe.LinearProbe(model)
+        row |= probe_f1(linear, windows, shots, args.draws, args.seed)
         rows.append(row)
         print({k: v if not isinstance(v, tuple) else round(v[0], 3) for k, v in row.items()}, flush=True)
     reference = {"encoder": "window statistics (no network)", "steps": 0, MSE: float("nan")}
@@ -163,8 +164,8 @@ def main():
         + (f"; short runs on the mask mix {mix} (the recipe's: {mix_text(card['training']['config']['mask_mix'])})."
            if mix else "."),
         "",
-        f"- probe: `lsmkit.probe.LinearProbe` with its defaults (pool {probe.LinearProbe(shipped).pool!r} of every "
-        f"block's tokens, centred on the average window)",
+        f"- probe: `lsmkit.probe.LinearProbe` with its defaults (pool {linear.pool!r}, layers {linear.layers!r}, "
+        f"centre {linear.centre})",
         f"- versions: {_report.version_line(('lsmkit', 'torch', 'numpy', 'scikit-learn'))}",
         "",
         _report.markdown(cells),

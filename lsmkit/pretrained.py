@@ -48,9 +48,11 @@ POOL_STATISTICS = ("mean", "max", "min")  # what ``embed`` can pool tokens with;
 
 def _pool_statistics(pool) -> tuple[str, ...]:
     """``"max+min"`` as ``("max", "min")``, ``"none"`` as ``()``; anything else is refused."""
+    if pool == "none":
+        return ()
     stats = tuple(pool.split("+")) if isinstance(pool, str) else ()
-    if pool == "none" or (stats and set(stats) <= set(POOL_STATISTICS) and len(set(stats)) == len(stats)):
-        return () if pool == "none" else stats
+    if stats and set(stats) <= set(POOL_STATISTICS) and len(set(stats)) == len(stats):
+        return stats
     raise ValueError(f"pool must be 'mean', 'max', 'min', several of them joined by '+' (e.g. 'max+min') "
                      f"or 'none', got {pool!r}")
 
@@ -317,7 +319,8 @@ class PretrainedLSM:
             ref_tokens, ref_classes = (torch.stack(part[keep]).float().cpu().numpy() for part in average)
         chunks = []
         for i in range(0, len(z), self.batch_size):
-            tokens, classes = self.model.embed(torch.from_numpy(z[i : i + self.batch_size]).to(device), every_block=True)
+            batch = torch.from_numpy(z[i : i + self.batch_size]).to(device)
+            tokens, classes = self.model.embed(batch, every_block=True)
             tokens = torch.stack(tokens[keep]).float().cpu().numpy()  # (L, B, N, D), NaN for tokens without data
             classes = torch.stack(classes[keep]).float().cpu().numpy()  # (L, B, D)
             if centre:

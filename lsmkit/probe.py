@@ -243,15 +243,6 @@ def _masked_mean(x: torch.Tensor, present: torch.Tensor, dim: int) -> torch.Tens
     return (x * w).sum(dim) / w.sum(dim).clamp(min=1)
 
 
-def _is_pool(pool) -> bool:
-    """Whether ``PretrainedLSM.embed`` takes ``pool``."""
-    try:
-        _pool_statistics(pool)
-    except ValueError:
-        return False
-    return True
-
-
 def _pretrained(model):
     if model is None:
         from .pretrained import load_pretrained
@@ -290,7 +281,11 @@ class LinearProbe:
 
     def __init__(self, model=None, *, pool: str = "max+min", layers: str = "all", centre: bool = True,
                  C: float = 1.0):
-        if pool == "none" or not _is_pool(pool):
+        try:
+            pooled = _pool_statistics(pool) != ()  # "none" keeps every token
+        except ValueError:
+            pooled = False
+        if not pooled:
             raise ValueError(f"pool must be 'mean', 'max', 'min' or several of them joined by '+' (e.g. "
                              f"'max+min'): a linear probe needs pooled embeddings; got {pool!r}")
         if layers not in ("last", "all"):
@@ -302,7 +297,8 @@ class LinearProbe:
         self.centre, self.C = bool(centre), float(C)
 
     def features(self, windows: xr.Dataset) -> np.ndarray:
-        return self.model.embed(windows, pool=self.pool, layers=self.layers, centre=self.centre).values  # (W, features)
+        embeddings = self.model.embed(windows, pool=self.pool, layers=self.layers, centre=self.centre)
+        return embeddings.values  # (W, features)
 
     def fit(self, X: np.ndarray, y: np.ndarray, n_classes: int, rng=None):
         from sklearn.linear_model import LogisticRegression

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import time
 from pathlib import Path
 
@@ -59,6 +60,21 @@ def parse_shots(text: str) -> tuple:
     return tuple(None if s == "all" else int(s) for s in text.split(","))
 
 
+def parse_skip(text: str, methods) -> set[tuple[str, str]]:
+    """``--skip``'s comma-separated ``task:method`` pairs. Method names hold commas themselves
+    (``activity:linear probe, paper pooling``), so a new pair starts only where a task name and a
+    colon follow the comma. Unknown tasks or methods are refused by name."""
+    tasks = "|".join(map(re.escape, downstream.TASKS))
+    pairs = set()
+    for pair in re.split(rf",\s*(?=(?:{tasks}):)", text.strip()) if text.strip() else []:
+        task, _, method = (part.strip() for part in pair.partition(":"))
+        if task not in downstream.TASKS or method not in methods:
+            raise ValueError(f"--skip: {pair!r} is not a task:method pair; tasks are {', '.join(downstream.TASKS)} "
+                             f"and methods are {'; '.join(methods)}")
+        pairs.add((task, method))
+    return pairs
+
+
 def target(summary: pd.DataFrame, task: str) -> dict:
     """Issue 6's target on macro F1 for one task."""
     f1 = summary[(summary["task"] == task) & (summary["metric"] == "macro_f1")].set_index(["method", "shots"])
@@ -85,7 +101,8 @@ def main():
     parser.add_argument("--shots", type=parse_shots, default=(1, 2, 5, 10, 20, 50, None))
     parser.add_argument("--network-shots", type=parse_shots, default=(1, 2, 5, 10, 20))
     parser.add_argument("--no-networks", action="store_true", help="leave out fine-tuning and the scratch encoder")
-    parser.add_argument("--skip", default="", help="task:method pairs to leave out, e.g. 'exercise:fine-tune'")
+    parser.add_argument("--skip", default="", help="comma-separated task:method pairs to leave out, e.g. "
+                        "'exercise:fine-tune,activity:linear probe, paper pooling'")
     parser.add_argument("--draws", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
@@ -95,9 +112,6 @@ def main():
         torch.set_num_threads(args.threads)
 
     started = time.perf_counter()
-    cohort = downstream.evaluation_cohort(args.participants, args.days, seed=args.seed)
-    windows = downstream.session_windows(cohort, rng=args.seed)
-    del cohort
     model = lsmkit.load_pretrained()
     methods = probe.default_methods(model)
     # Controls that say why the linear probe scores what it scores: the paper's pooling (mean of the
@@ -109,12 +123,19 @@ def main():
                 "linear probe, uncentred mean+max": uncentred,
                 "linear probe, untrained encoder": probe.LinearProbe(untrained(model, args.seed)),
                 "linear probe, window statistics": probe.WindowStatistics()}
+    try:
+        skip = parse_skip(args.skip, methods)
+    except ValueError as error:
+        parser.error(str(error))
+
+    cohort = downstream.evaluation_cohort(args.participants, args.days, seed=args.seed)
+    windows = downstream.session_windows(cohort, rng=args.seed)
+    del cohort
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     draws_path = args.out_dir / "downstream_draws.csv"
     done = pd.read_csv(draws_path, comment="#") if draws_path.exists() else pd.DataFrame(columns=["task", "method"])
     done_pairs = set(zip(done["task"], done["method"]))
-    skip = {tuple(pair.split(":", 1)) for pair in args.skip.split(",") if pair}
     counts = {}
     for task in args.tasks.split(","):
         data = downstream.task_windows(windows, task)

@@ -64,12 +64,32 @@ def test_a_failing_benchmark_is_reported_the_others_still_run_and_the_exit_statu
     assert "ghost.py" in (tmp_path / "logs" / "ghost.log").read_text()
 
 
-def _pretraining_probe(monkeypatch):
+def _script(monkeypatch, name):
+    """A benchmark script imported as a module (its ``main`` does not run)."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # for the script's sibling import of _report
-    spec = importlib.util.spec_from_file_location("pretraining_probe", ROOT / "benchmarks" / "pretraining_probe.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     return script
+
+
+def _pretraining_probe(monkeypatch):
+    return _script(monkeypatch, "pretraining_probe")
+
+
+def test_downstream_skip_keeps_method_names_whole_and_refuses_unknown_pairs(monkeypatch):
+    script = _script(monkeypatch, "downstream")
+    methods = ["linear probe", "linear probe, paper pooling", "fine-tune"]
+    # A method name with a comma is one pair; "linear probe" alone is not skipped by it.
+    assert script.parse_skip("activity:fine-tune, exercise:linear probe, paper pooling,age:linear probe",
+                             methods) == {("activity", "fine-tune"), ("exercise", "linear probe, paper pooling"),
+                                          ("age", "linear probe")}
+    assert script.parse_skip("exercise:linear probe, paper pooling", methods) == {
+        ("exercise", "linear probe, paper pooling")}
+    assert script.parse_skip("", methods) == set()
+    for bad in ("activity:linear probe,paper pooling", "sleep:fine-tune", "fine-tune", "activity:fine tune"):
+        with pytest.raises(ValueError, match="is not a task:method pair"):
+            script.parse_skip(bad, methods)
 
 
 def test_pretraining_probe_shortens_the_shipped_recipe_and_changes_nothing_else(monkeypatch):

@@ -3,6 +3,7 @@
     python benchmarks/pretraining_probe.py                  # about 25 min on a 2-core CPU (two short runs)
     python benchmarks/pretraining_probe.py --steps 0,20 --participants 24 --draws 2 --runs /tmp/pp
     python benchmarks/pretraining_probe.py --steps 250 --mask-mix sensors=1 --out-dir runs/pp-sensors
+    python benchmarks/pretraining_probe.py --steps 0,250,1000 --preset 7M --out-dir runs/pp-7M
 
 Issue 6's target asks the linear probe on the shipped encoder to beat networks trained from
 scratch, and ``benchmarks/results/downstream.md`` finds it beats both only on exercise detection at
@@ -19,7 +20,8 @@ Short runs go to ``--runs`` and are resumed. ``--mask-mix`` trains the short run
 masking tasks (which task teaches what a probe can use); the shipped row keeps its own. Writes
 ``pretraining_probe.md`` and ``.json``. ``--train-seed`` repeats the short runs with another
 seed (initialisation, simulated training data, masks and validation set), to see how much of a
-difference is one run's luck.
+difference is one run's luck, and ``--preset`` trains them at another model size (the issue's third
+suspect).
 """
 
 from __future__ import annotations
@@ -43,9 +45,11 @@ PROBE_TASKS = ("activity", "exercise")
 MSE = "val MSE (mean of tasks)"
 
 
-def recipe(card: dict, steps: int, mask_mix: dict | None = None, seed: int | None = None) -> TrainConfig:
+def recipe(card: dict, steps: int, mask_mix: dict | None = None, seed: int | None = None,
+           preset: str | None = None) -> TrainConfig:
     """The card's training config, shortened to ``steps`` (validated twice along the way), on
-    ``mask_mix`` instead of the card's mix and with training seed ``seed`` when given."""
+    ``mask_mix`` instead of the card's mix, with training seed ``seed`` and model preset ``preset``
+    when given."""
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     config = {k: v for k, v in card["training"]["config"].items() if k in fields}
     for key in ("betas", "block_minutes", "sensor_counts", "patch"):  # JSON lists back to tuples
@@ -56,6 +60,8 @@ def recipe(card: dict, steps: int, mask_mix: dict | None = None, seed: int | Non
         config["mask_mix"] = mask_mix
     if seed is not None:
         config["seed"] = seed
+    if preset is not None:
+        config["preset"] = preset
     return TrainConfig(**config)
 
 
@@ -85,6 +91,11 @@ def initial(config: TrainConfig, card: dict) -> PretrainedLSM:
         return PretrainedLSM(LSM(config.model_config()).eval(), card)
 
 
+def size(model: PretrainedLSM) -> int:
+    """Parameters, counted as the model card counts them (every tensor of the state dict)."""
+    return sum(v.numel() for v in model.model.state_dict().values())
+
+
 def probe_f1(method, windows, shots, draws: int, seed: int) -> dict:
     """Mean macro F1 [95% interval over draws] of one method, per task and shots."""
     cells = {}
@@ -106,6 +117,8 @@ def main():
     parser.add_argument("--train-seed", type=int, default=None,
                         help="training seed of the short runs: initialisation, simulated data, masks and "
                              "validation set (default: the recipe's)")
+    parser.add_argument("--preset", default=None,
+                        help="model preset of the short runs, e.g. 7M (default: the recipe's)")
     parser.add_argument("--name", default="lsm-2m", help="the shipped weights to add, and whose recipe to shorten")
     parser.add_argument("--participants", type=int, default=128)
     parser.add_argument("--shots", default="5,10,20")
@@ -125,12 +138,16 @@ def main():
 
     mix = "" if args.mask_mix is None else mix_text(args.mask_mix)
     seed = "" if args.train_seed is None else f", training seed {args.train_seed}"
+    if args.preset is not None:
+        seed += f", preset {args.preset}"
     suffix = "".join(f"-{task}{weight:g}" for task, weight in (args.mask_mix or {}).items())  # run folders
     if args.train_seed is not None:
         suffix += f"-seed{args.train_seed}"
+    if args.preset is not None:
+        suffix += f"-{args.preset}"
     models = []  # (label, steps, validation MSE per task or None, PretrainedLSM)
     for steps in (int(s) for s in args.steps.split(",")):
-        config = recipe(card, max(steps, 1), args.mask_mix, args.train_seed)
+        config = recipe(card, max(steps, 1), args.mask_mix, args.train_seed, args.preset)
         if steps == 0:
             models.append(("untrained" + seed, 0, None, initial(config, card)))
             continue
@@ -162,7 +179,9 @@ def main():
         f"{windows.sizes['window']} windows of {args.participants} evaluation participants (seed {args.seed}), "
         f"against pretraining steps of the `{args.name}` recipe; {card['parameters'] / 1e6:.2f}M parameters"
         + (f"; short runs on the mask mix {mix} (the recipe's: {mix_text(card['training']['config']['mask_mix'])})."
-           if mix else "."),
+           if mix else ".")
+        + (f" Short runs: the {args.preset} preset, {size(models[0][3]) / 1e6:.2f}M parameters."
+           if args.preset else ""),
         "",
         f"- probe: `lsmkit.probe.LinearProbe` with its defaults (pool {linear.pool!r}, layers {linear.layers!r}, "
         f"centre {linear.centre})",

@@ -108,7 +108,7 @@ def test_pretraining_probe_shortens_the_shipped_recipe_and_changes_nothing_else(
     assert {f.name for f in dataclasses.fields(config)} - set(shipped) <= {"patch"}  # fields added since
 
 
-def test_pretraining_probe_mix_and_seed_change_only_themselves_and_bad_pairs_are_refused(monkeypatch):
+def test_pretraining_probe_mix_seed_and_preset_change_only_themselves_and_bad_values_are_refused(monkeypatch):
     import argparse
 
     import lsmkit
@@ -123,6 +123,10 @@ def test_pretraining_probe_mix_and_seed_change_only_themselves_and_bad_pairs_are
     assert {k for k in plain if plain[k] != base[k]} == {"mask_mix"}
     reseeded = _plain(script.recipe(card, 250, seed=7))
     assert {k for k in reseeded if reseeded[k] != base[k]} == {"seed"} and reseeded["seed"] == 7
+    larger = _plain(script.recipe(card, 250, preset="7M"))
+    assert {k for k in larger if larger[k] != base[k]} == {"preset"} and larger["preset"] == "7M"
+    with pytest.raises(ValueError, match="unknown preset"):
+        script.recipe(card, 250, preset="7B")
     for bad in ("sensors", "sensors=lots", "sensors=1,random"):
         with pytest.raises(argparse.ArgumentTypeError, match="task=weight"):
             script.parse_mix(bad)

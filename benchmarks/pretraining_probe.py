@@ -37,7 +37,7 @@ import torch
 import _report  # the sibling module: machine info, versions, result files
 import lsmkit
 from lsmkit import downstream, probe
-from lsmkit.model import LSM
+from lsmkit.model import LSM, PRESETS
 from lsmkit.pretrained import PretrainedLSM
 from lsmkit.train import TASKS, TrainConfig, train
 
@@ -117,7 +117,7 @@ def main():
     parser.add_argument("--train-seed", type=int, default=None,
                         help="training seed of the short runs: initialisation, simulated data, masks and "
                              "validation set (default: the recipe's)")
-    parser.add_argument("--preset", default=None,
+    parser.add_argument("--preset", default=None, choices=list(PRESETS),
                         help="model preset of the short runs, e.g. 7M (default: the recipe's)")
     parser.add_argument("--name", default="lsm-2m", help="the shipped weights to add, and whose recipe to shorten")
     parser.add_argument("--participants", type=int, default=128)
@@ -137,9 +137,9 @@ def main():
     del cohort
 
     mix = "" if args.mask_mix is None else mix_text(args.mask_mix)
-    seed = "" if args.train_seed is None else f", training seed {args.train_seed}"
+    tags = "" if args.train_seed is None else f", training seed {args.train_seed}"  # what the short runs change
     if args.preset is not None:
-        seed += f", preset {args.preset}"
+        tags += f", preset {args.preset}"
     suffix = "".join(f"-{task}{weight:g}" for task, weight in (args.mask_mix or {}).items())  # run folders
     if args.train_seed is not None:
         suffix += f"-seed{args.train_seed}"
@@ -149,11 +149,11 @@ def main():
     for steps in (int(s) for s in args.steps.split(",")):
         config = recipe(card, max(steps, 1), args.mask_mix, args.train_seed, args.preset)
         if steps == 0:
-            models.append(("untrained" + seed, 0, None, initial(config, card)))
+            models.append(("untrained" + tags, 0, None, initial(config, card)))
             continue
         model, normaliser, history = train(config, args.runs / f"steps-{steps}{suffix}", progress=False)
         run_card = card | {"norm_mean": normaliser.mean.tolist(), "norm_std": normaliser.std.tolist()}
-        label = f"{steps} steps" + (f", mix {mix}" if mix else "") + seed
+        label = f"{steps} steps" + (f", mix {mix}" if mix else "") + tags
         mse = {t: history[-1][f"val_{t}"] for t in TASKS}
         models.append((label, steps, mse, PretrainedLSM(model.eval(), run_card)))
     models.append((f"shipped {args.name}", card["training"]["steps"], card["validation_mse"], shipped))

@@ -12,9 +12,10 @@ probe on an encoder that was never trained, up to 10 labels per class. This benc
 pretraining helps the probe at all at this scale, and after how much of it. It trains the shipped
 recipe (the ``lsm-2m`` card's training config) for fewer steps (``--steps``; 0 is the
 initialisation every run starts from, which is what the runs' seed draws), adds the shipped weights,
-and gives each the same linear probe (:class:`lsmkit.probe.LinearProbe`) on the downstream benchmark's evaluation windows (same cohort, seed and draws, so the same
-participant splits and labelled windows as ``downstream.md``, whose ``few_shot`` draws do not depend
-on the other shots asked for). The window-statistics control (:class:`lsmkit.probe.WindowStatistics`)
+and gives each the same linear probe (:class:`lsmkit.probe.LinearProbe`) on the downstream
+benchmark's evaluation windows (same cohort, seed and draws, so the same participant splits and
+labelled windows as ``downstream.md``, whose ``few_shot`` draws do not depend on the other shots
+asked for). The window-statistics control (:class:`lsmkit.probe.WindowStatistics`)
 is the reference line. Validation MSE comes from each run's history (the untrained model: none).
 Short runs go to ``--runs`` and are resumed. ``--mask-mix`` trains the short runs on another mix of
 masking tasks (which task teaches what a probe can use); the shipped row keeps its own. Writes
@@ -91,11 +92,6 @@ def initial(config: TrainConfig, card: dict) -> PretrainedLSM:
         return PretrainedLSM(LSM(config.model_config()).eval(), card)
 
 
-def size(model: PretrainedLSM) -> int:
-    """Parameters, counted as the model card counts them (every tensor of the state dict)."""
-    return sum(v.numel() for v in model.model.state_dict().values())
-
-
 def probe_f1(method, windows, shots, draws: int, seed: int) -> dict:
     """Mean macro F1 [95% interval over draws] of one method, per task and shots."""
     cells = {}
@@ -158,6 +154,7 @@ def main():
         models.append((label, steps, mse, PretrainedLSM(model.eval(), run_card)))
     models.append((f"shipped {args.name}", card["training"]["steps"], card["validation_mse"], shipped))
 
+    short_parameters = models[0][3].model.num_parameters()  # the first short run's; all share the preset
     rows = []
     for label, steps, mse, model in models:
         row = {"encoder": label, "steps": steps,
@@ -180,8 +177,7 @@ def main():
         f"against pretraining steps of the `{args.name}` recipe; {card['parameters'] / 1e6:.2f}M parameters"
         + (f"; short runs on the mask mix {mix} (the recipe's: {mix_text(card['training']['config']['mask_mix'])})."
            if mix else ".")
-        + (f" Short runs: the {args.preset} preset, {size(models[0][3]) / 1e6:.2f}M parameters."
-           if args.preset else ""),
+        + (f" Short runs: the {args.preset} preset, {short_parameters / 1e6:.2f}M parameters." if args.preset else ""),
         "",
         f"- probe: `lsmkit.probe.LinearProbe` with its defaults (pool {linear.pool!r}, layers {linear.layers!r}, "
         f"centre {linear.centre})",

@@ -57,6 +57,12 @@ def _pool_statistics(pool) -> tuple[str, ...]:
                      f"or 'none', got {pool!r}")
 
 
+def _check_flag(name: str, value) -> None:
+    """Refuse anything but True or False (numpy's included): ``centre="no"`` would read as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
 def _pool_tokens(tokens: np.ndarray, has: np.ndarray, stat: str) -> np.ndarray:
     """One statistic over the tokens that hold data: (B, N, D) with ``has`` (B, N) -> (B, D)."""
     if stat == "mean":
@@ -307,8 +313,7 @@ class PretrainedLSM:
             raise ValueError(f"layers must be 'last' or 'all', got {layers!r}")
         if pool == "none" and layers == "all":
             raise ValueError("pool='none' keeps the tokens of the last layer only; use layers='last'")
-        if not isinstance(centre, (bool, np.bool_)):
-            raise ValueError(f"centre must be True or False, got {centre!r}")
+        _check_flag("centre", centre)
         z = (self._signal(windows) - self.mean) / self.std
         if len(z) == 0:
             raise ValueError("windows hold no window to embed")

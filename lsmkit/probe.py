@@ -54,7 +54,7 @@ from torch import nn
 from .channels import CHANNEL_NAMES, get_channel
 from .data import validate_windows
 from .metrics import CLASSIFICATION_METRICS, classification_scores
-from .pretrained import _pool_statistics
+from .pretrained import _check_flag, _pool_statistics
 
 __all__ = ["LinearProbe", "WindowStatistics", "ConvProbe", "FineTune", "CNN", "default_methods", "labels",
            "split_participants", "sample_shots", "evaluate", "few_shot", "summarise", "project"]
@@ -290,8 +290,7 @@ class LinearProbe:
                              f"'max+min'): a linear probe needs pooled embeddings; got {pool!r}")
         if layers not in ("last", "all"):
             raise ValueError(f"layers must be 'last' or 'all', got {layers!r}")
-        if not isinstance(centre, (bool, np.bool_)):
-            raise ValueError(f"centre must be True or False, got {centre!r}")
+        _check_flag("centre", centre)
         _check_positive("C", C)
         self.model, self.pool, self.layers = _pretrained(model), pool, layers
         self.centre, self.C = bool(centre), float(C)

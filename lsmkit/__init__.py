@@ -5,8 +5,10 @@ The data model (``lsmkit.data``) is shared by everything: continuous per-partici
 units and NaN where the sensor produced no value. The simulator is the default data source.
 """
 
-from .channels import CHANNEL_NAMES, CHANNELS, SENSOR_GROUPS, channel_table, get_channel, resolve_channel
-from .data import decode_labels, local_time, make_recordings, make_windows, missing_fraction, to_windows
+from .channels import (CHANNEL_NAMES, CHANNELS, DEVICE_PROFILES, PROFILES, SENSOR_GROUPS, channel_table, get_channel,
+                       profile_channels, profile_table, resolve_channel)
+from .data import (decode_labels, local_time, make_recordings, make_windows, missing_fraction, observed_channels,
+                   restrict, to_windows)
 from .io import iter_batches, load_dataset, open_dataset, read_table, save
 from .samples import list_samples, load_sample
 from .simulator import simulate
@@ -34,6 +36,12 @@ __all__ = [
     "channel_table",
     "get_channel",
     "resolve_channel",
+    "DEVICE_PROFILES",
+    "PROFILES",
+    "profile_channels",
+    "profile_table",
+    "restrict",
+    "observed_channels",
     "make_recordings",
     "make_windows",
     "to_windows",

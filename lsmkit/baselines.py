@@ -61,21 +61,30 @@ class Baseline:
     name = "baseline"
     tasks: tuple[str, ...] | None = None  # None: every task
 
-    def impute(self, windows: xr.Dataset, mask: xr.DataArray | None = None) -> xr.Dataset:
-        """Fill the values hidden by ``mask`` and the missing ones; observed, unhidden values stay."""
+    def impute(self, windows: xr.Dataset, mask: xr.DataArray | None = None, *,
+               infer_absent: bool = False) -> xr.Dataset:
+        """Fill the values hidden by ``mask`` and the gaps of the channels the windows carry;
+        observed, unhidden values stay. Channels with no observed value anywhere in ``windows`` stay
+        absent unless ``infer_absent=True`` (the same rule as :meth:`lsmkit.PretrainedLSM.impute`,
+        with the same ``inferred`` coordinate)."""
+        if not isinstance(infer_absent, (bool, np.bool_)):
+            raise ValueError(f"infer_absent must be True or False, got {infer_absent!r}")
         visible = _visible(windows, mask)
+        signal = windows["signal"].transpose("window", "time", "channel")
+        absent = signal.isnull().all(("window", "time")).values & (visible.shape[0] > 0)  # (C,)
         if visible.size:  # an empty batch has nothing to fill
             low, high = _ranges(windows)
             filled = np.clip(self._fill(visible, windows), low, high)  # never outside what a sensor can report
+            if not infer_absent:
+                filled[..., absent] = np.nan
             visible = np.where(np.isnan(visible), filled, visible)
         values = visible.astype(np.float32)
         out = windows.copy()
-        signal = windows["signal"].transpose("window", "time", "channel")
         out["signal"] = signal.copy(data=values).transpose(*windows["signal"].dims)
-        return out
+        return out.assign_coords(inferred=("channel", absent & bool(infer_absent)))
 
-    def __call__(self, windows: xr.Dataset, mask: xr.DataArray | None = None) -> xr.Dataset:
-        return self.impute(windows, mask)
+    def __call__(self, windows: xr.Dataset, mask: xr.DataArray | None = None, **kwargs) -> xr.Dataset:
+        return self.impute(windows, mask, **kwargs)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))

@@ -1,4 +1,4 @@
-"""The registry of the 26 canonical LSM channels.
+"""The registry of the 26 canonical LSM channels and of the device profiles that record subsets of them.
 
 Every other module refers to channels through this registry: their canonical order (the column
 order of the model's "sensor image"), sensor group, physical unit, plausible physical range and
@@ -8,6 +8,11 @@ own). Vendor column names are mapped to canonical ones through ``aliases``.
 The names and order follow LSM_REFERENCE.md (the paper lists the features but not their exact
 definitions). The ranges are *plausibility* bounds: a value outside them is physically impossible
 for the sensor, not merely unusual, and loaders reject it.
+
+Every real device records a *subset* of the 26 channels. :data:`PROFILES` names the subsets of
+common device kinds (:data:`DEVICE_PROFILES` maps each name to its channels,
+:func:`profile_table` shows why each holds what it holds); :func:`lsmkit.restrict` makes the
+other channels absent in a window batch or recordings.
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ __all__ = [
     "get_channel",
     "resolve_channel",
     "channel_table",
+    "DeviceProfile",
+    "PROFILES",
+    "DEVICE_PROFILES",
+    "profile_channels",
+    "profile_name",
+    "profile_table",
 ]
 
 
@@ -166,4 +177,91 @@ def channel_table() -> pd.DataFrame:
         }
         for c in CHANNELS
     ]
+    return pd.DataFrame(rows).set_index("name")
+
+
+# ---- device profiles ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DeviceProfile:
+    """A named subset of the channels: what one kind of device records, and why."""
+
+    name: str
+    channels: tuple[str, ...]
+    device: str
+    why: str
+
+
+_HEART = CHANNEL_NAMES[:10]
+_BEATS = tuple(c for c in _HEART if c != "resting_heart_rate")  # what beat intervals give, minute by minute
+_ACCELEROMETER = tuple(c.name for c in CHANNELS if c.group == "accelerometer")
+
+PROFILES: tuple[DeviceProfile, ...] = (
+    DeviceProfile("full", CHANNEL_NAMES, "Fitbit / Pixel Watch (the paper's devices)",
+                  "all 26 LSM channels: PPG, accelerometer, EDA, skin temperature and altimeter"),
+    DeviceProfile("smartwatch", ("heart_rate", "rmssd", "sdnn", "steps", "skin_temperature"),
+                  "smartwatch (Apple Watch, Galaxy Watch class)",
+                  "optical heart rate, HRV as RMSSD or SDNN, a step counter and a wrist temperature sensor; "
+                  "beat-interval percentiles, EDA and the raw-accelerometer features are not exported"),
+    DeviceProfile("sports_watch", ("heart_rate", "steps", "altitude_std"),
+                  "sports watch (Garmin, Polar, Coros class; FIT files)",
+                  "heart rate, steps or cadence and a barometric altimeter are what activity and monitoring "
+                  "files carry minute by minute"),
+    DeviceProfile("chest_strap", _HEART, "chest strap with an app (Polar H10 class)",
+                  "beat-to-beat intervals give every heart channel (the app adds a daily resting heart rate); "
+                  "no motion, EDA or temperature channels"),
+    DeviceProfile("research_wristband", (*_BEATS, *_ACCELEROMETER, "scl", "scl_slope", "eda_lead_contact",
+                                         "skin_temperature", "skin_temperature_slope"),
+                  "research wristband (Empatica E4 / EmbracePlus class)",
+                  "beat intervals from BVP, a raw 3-axis accelerometer, EDA and skin temperature; no resting "
+                  "heart rate estimate and no altimeter"),
+    DeviceProfile("ring", ("heart_rate", "resting_heart_rate", "rmssd", "steps", "skin_temperature"),
+                  "smart ring (Oura class)",
+                  "optical heart rate and RMSSD, a daily resting heart rate, steps from its accelerometer and "
+                  "finger skin temperature"),
+    DeviceProfile("heart_rate_only", ("heart_rate",), "any heart-rate monitor or export with heart rate alone",
+                  "the one channel every wearable exports"),
+    DeviceProfile("skin_temperature_only", ("skin_temperature",), "a temperature patch or logger",
+                  "a single temperature channel"),
+)
+
+#: Profile name -> its channels, in canonical order.
+DEVICE_PROFILES: dict[str, tuple[str, ...]] = {p.name: p.channels for p in PROFILES}
+assert all(set(p.channels) <= set(CHANNEL_NAMES) for p in PROFILES), "a profile names an unknown channel"
+
+
+def profile_channels(profile) -> tuple[str, ...]:
+    """The channels of ``profile``: a name in :data:`DEVICE_PROFILES` or a list of channel names
+    (aliases resolved), returned in canonical order. Unknown names, an empty list and repeated
+    channels raise ``ValueError`` naming them."""
+    if isinstance(profile, DeviceProfile):
+        profile = profile.channels
+    if isinstance(profile, str):
+        if profile not in DEVICE_PROFILES:
+            raise ValueError(f"unknown device profile {profile!r}; valid profiles: {', '.join(DEVICE_PROFILES)} "
+                             f"(or pass a list of channel names)")
+        return DEVICE_PROFILES[profile]
+    try:
+        names = [resolve_channel(c) for c in profile]
+    except TypeError:
+        raise TypeError(f"profile must be a profile name ({', '.join(DEVICE_PROFILES)}) or a list of channel "
+                        f"names, got {type(profile).__name__}") from None
+    if not names:
+        raise ValueError("the profile names no channel; pass a profile name or at least one channel name")
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if repeated:
+        raise ValueError(f"the profile repeats channels {repeated}")
+    return tuple(c for c in CHANNEL_NAMES if c in names)
+
+
+def profile_name(profile) -> str:
+    """A display name: the profile's own, or its channels joined by ``+`` for a channel list."""
+    if isinstance(profile, str) and profile in DEVICE_PROFILES:
+        return profile
+    return "+".join(profile_channels(profile))
+
+
+def profile_table() -> pd.DataFrame:
+    """The device profiles as a DataFrame indexed by name: device kind, channel count, channels, why."""
+    rows = [{"name": p.name, "device": p.device, "n_channels": len(p.channels), "channels": ", ".join(p.channels),
+             "why": p.why} for p in PROFILES]
     return pd.DataFrame(rows).set_index("name")

@@ -31,8 +31,10 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
                                 help="token shape (default: the preset's, 10 minutes x 5 channels)")
             continue
         default = f.default
-        if isinstance(default, tuple):
-            parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(default[0]), nargs="+")
+        if isinstance(default, bool):  # --instance-norm / --no-instance-norm
+            parser.add_argument(f"--{f.name.replace('_', '-')}", action=argparse.BooleanOptionalAction, default=None)
+        elif isinstance(default, tuple):
+            parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(default[0]) if default else str, nargs="+")
         else:
             kind = {int: int, float: float, str: str}.get(type(default), str)
             parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind)

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .channels import CHANNEL_NAMES, CHANNELS, resolve_channel
+from .channels import CHANNEL_NAMES, CHANNELS, profile_channels, profile_name, resolve_channel
 
 __all__ = [
     "make_windows",
@@ -43,7 +43,17 @@ __all__ = [
     "decode_labels",
     "categorical",
     "missing_fraction",
+    "restrict",
+    "observed_channels",
+    "calibration_shifts",
+    "shift_calibration",
+    "CALIBRATION",
 ]
+
+#: How devices differ in calibration (issue 18): per device (or participant), heart rate read up to
+#: 10 bpm off, skin temperature up to 3 degC off (placement, sensor), EDA scaled by 0.3 to 3 (electrode
+#: type and contact; its slope scales with it). Offsets are uniform, the EDA factor log-uniform.
+CALIBRATION = {"heart_rate_offset": 10.0, "skin_temperature_offset": 3.0, "eda_scale": (0.3, 3.0)}
 
 _UNITS = {c.name: c.unit for c in CHANNELS}
 _GROUPS = {c.name: c.group for c in CHANNELS}
@@ -447,3 +457,80 @@ def decode_labels(da: xr.DataArray) -> xr.DataArray:
     lookup = dict(zip(codes.tolist(), names))
     decoded = np.vectorize(lookup.get, otypes=[object])(da.values)
     return da.copy(data=decoded)
+
+
+def observed_channels(ds: xr.Dataset) -> list[str]:
+    """The channels of a window batch or recordings that hold at least one observed value."""
+    signal = ds["signal"]
+    observed = signal.notnull().any([d for d in signal.dims if d != "channel"]).values
+    return [str(c) for c, seen in zip(ds["channel"].values, observed) if seen]
+
+
+def restrict(ds: xr.Dataset, profile) -> xr.Dataset:
+    """What a device of ``profile`` would have recorded: every other channel made absent (NaN).
+
+    ``profile`` is a name in :data:`lsmkit.DEVICE_PROFILES` (``"smartwatch"``, ``"ring"``, ...) or a
+    list of channel names. Works on window batches and recordings alike; the channel dimension
+    keeps its size (absent channels are all-NaN, which no metric scores), and ``truth``, where the
+    simulator wrote it, is made absent in the same channels, so that nothing the device lacks can
+    be scored. The result's ``profile`` attribute names the profile.
+
+    Raises ``ValueError`` for an unknown profile or channel, an empty profile, or data that
+    observes none of the profile's channels.
+    """
+    if not isinstance(ds, xr.Dataset) or "signal" not in ds or "channel" not in ds["signal"].dims:
+        raise TypeError(f"restrict takes a window batch or recordings (an xarray.Dataset with a 'signal' over "
+                        f"'channel'), got {type(ds).__name__}")
+    keep = profile_channels(profile)
+    name = profile_name(profile)
+    held = [c for c in observed_channels(ds) if c in keep]
+    if not held:
+        raise ValueError(f"the data observe none of profile {name!r}'s channels {list(keep)}; they observe "
+                         f"{observed_channels(ds) or 'nothing'}")
+    absent = ~np.isin(ds["channel"].values.astype(str), keep)  # (C,)
+    out = ds.copy()
+    for var in ("signal", "truth"):
+        if var in ds:
+            out[var] = ds[var].where(xr.DataArray(~absent, dims="channel", coords={"channel": ds["channel"]}))
+            out[var] = out[var].astype(ds[var].dtype)
+    out.attrs = {**ds.attrs, "profile": name}
+    return out
+
+
+def calibration_shifts(n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` random device calibrations as ``(scale, offset)``, two (n, 26) float32 arrays in canonical
+    channel order: a device reads ``value * scale + offset``. Draws follow :data:`CALIBRATION`."""
+    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    C = len(CHANNEL_NAMES)
+    index = {c: i for i, c in enumerate(CHANNEL_NAMES)}
+    scale, offset = np.ones((n, C), dtype=np.float32), np.zeros((n, C), dtype=np.float32)
+    offset[:, index["heart_rate"]] = rng.uniform(-1, 1, n) * CALIBRATION["heart_rate_offset"]
+    offset[:, index["skin_temperature"]] = rng.uniform(-1, 1, n) * CALIBRATION["skin_temperature_offset"]
+    low, high = CALIBRATION["eda_scale"]
+    factor = np.exp(rng.uniform(np.log(low), np.log(high), n))
+    scale[:, index["scl"]] = scale[:, index["scl_slope"]] = factor
+    return scale, offset
+
+
+def shift_calibration(ds: xr.Dataset, rng=None) -> xr.Dataset:
+    """``ds`` as other devices would have read it: one random calibration (:func:`calibration_shifts`)
+    per participant, applied to ``signal`` (and ``truth``). Values are clipped to the channels' valid
+    ranges. The draws ride along as variables ``calibration_scale`` and ``calibration_offset``
+    (dims ``(participant, channel)``), so that errors can be mapped back to the original units."""
+    participants = pd.unique(np.asarray(ds["participant"].values))
+    scale, offset = calibration_shifts(len(participants), rng)
+    row = pd.Index(participants).get_indexer(np.asarray(ds["participant"].values))
+    dims = ds["signal"].dims
+    row_dim = dims[0]  # "window" or "participant"
+    channel = [CHANNEL_NAMES.index(str(c)) for c in ds["channel"].values]
+    s = xr.DataArray(scale[row][:, channel], dims=(row_dim, "channel"))
+    o = xr.DataArray(offset[row][:, channel], dims=(row_dim, "channel"))
+    low = xr.DataArray([CHANNELS[i].valid_range[0] for i in channel], dims="channel")
+    high = xr.DataArray([CHANNELS[i].valid_range[1] for i in channel], dims="channel")
+    out = ds.copy()
+    for var in ("signal", "truth"):
+        if var in ds:
+            out[var] = (ds[var] * s + o).clip(low, high).astype(ds[var].dtype).transpose(*ds[var].dims)
+    out["calibration_scale"] = s
+    out["calibration_offset"] = o
+    return out

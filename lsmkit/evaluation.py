@@ -20,8 +20,8 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from . import masks
-from .channels import get_channel
-from .data import validate_windows
+from .channels import get_channel, profile_channels, profile_name
+from .data import restrict, validate_windows
 from .metrics import _aligned, _check_filled
 
 __all__ = ["TASK_SIZES", "task_mask", "evaluate"]
@@ -80,6 +80,7 @@ def evaluate(
     n_boot: int = 200,
     level: float = 0.95,
     progress: bool = True,
+    profiles: Iterable | None = None,
 ) -> pd.DataFrame:
     """Score every method on every task and size; returns a tidy table.
 
@@ -101,11 +102,18 @@ def evaluate(
         bootstrap (NaN intervals). The masks do not depend on ``n_boot``.
     progress
         Show a progress bar over the task masks.
+    profiles
+        Device profiles (names in :data:`lsmkit.DEVICE_PROFILES` or channel lists) to score each
+        task on: the windows are restricted to each profile (:func:`lsmkit.restrict`) and every
+        profile and method gets the same masks (sensor masks draw among the profile's own channels
+        from the same seed). Sensor imputation runs only at sizes that leave at least one of the
+        profile's channels visible; the sizes skipped are named in a ``UserWarning`` and in the
+        table's ``attrs["skipped"]``. Adds a ``profile`` column.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``task``, ``size``, ``method``, ``mse``, ``mae`` (both on z-scored values),
+        Columns (``profile``,) ``task``, ``size``, ``method``, ``mse``, ``mae`` (both on z-scored values),
         ``n`` (scored values), ``mse_low``, ``mse_high`` (bootstrap interval over windows).
         A row's scores are NaN, with a ``RuntimeWarning`` naming it, when its mask hides no
         observed value (nothing to score) or the method left a scored value NaN or infinite.
@@ -148,34 +156,77 @@ def evaluate(
         raise ValueError(f"tasks hold no size to score: {tasks!r}")
     std = np.array([get_channel(c).std for c in windows["channel"].values], dtype=np.float32)
     boot = rng.spawn(1)[0].integers(0, windows.sizes["window"], size=(n_boot, windows.sizes["window"]))
-    rows = []
-    bar = tqdm(total=sum(len(s) for s in tasks.values()), desc="evaluate", unit="mask", disable=not progress)
+    views = {None: windows} if profiles is None else _profile_views(windows, profiles)
+    rows, skipped = [], []
+    bar = tqdm(total=sum(len(s) for s in tasks.values()) * len(views), desc="evaluate", unit="mask",
+               disable=not progress)
     for task, sizes in tasks.items():
         for size in sizes:
-            mask = task_mask(windows, task, size, rng)
-            reference = windows["truth"] if task == "gaps" else windows["signal"]
-            if not bool((mask & reference.notnull()).any()):
-                warnings.warn(f"task {task!r} size {size!r} hides no observed value: nothing to score, its scores are NaN",
-                              RuntimeWarning, stacklevel=2)
-            for name, fill in fills.items():
-                if getattr(methods[name], "tasks", None) is not None and task not in methods[name].tasks:
+            # one seed per task and size, shared by every profile: identical masks across profiles
+            seed = rng if profiles is None else np.random.SeedSequence(int(rng.integers(2**63)))
+            for profile, view in views.items():
+                bar.update()
+                if profile is not None and task == "sensors" and size >= len(_observed(view)):
+                    skipped.append(f"{profile}: sensors {size}")
                     continue
-                filled = fill(windows, mask)
-                _check_filled(filled, windows, f"the result of method {name!r}")
-                squared, absolute, count, unfilled = _per_window(filled, reference, mask, std)
-                n = int(count.sum())
-                row = {"task": task, "size": size, "method": name, "mse": np.nan, "mae": np.nan, "n": n,
-                       "mse_low": np.nan, "mse_high": np.nan}
-                if unfilled:
-                    warnings.warn(f"method {name!r} left {unfilled} scored values NaN or infinite on task {task!r} "
-                                  f"size {size!r}; its scores there are NaN", RuntimeWarning, stacklevel=2)
-                elif n:
-                    row.update(mse=squared.sum() / n, mae=absolute.sum() / n)
-                    if n_boot:
-                        with np.errstate(invalid="ignore", divide="ignore"):
-                            resampled = squared[boot].sum(axis=1) / count[boot].sum(axis=1)  # NaN: no scored value drawn
-                        row["mse_low"], row["mse_high"] = np.nanquantile(resampled, [(1 - level) / 2, (1 + level) / 2])
-                rows.append(row)
-            bar.update()
+                mask = task_mask(view, task, size, seed if profile is None else np.random.default_rng(seed))
+                reference = view["truth"] if task == "gaps" else view["signal"]
+                where = f"task {task!r} size {size!r}" + ("" if profile is None else f" on profile {profile!r}")
+                if not bool((mask & reference.notnull()).any()):
+                    warnings.warn(f"{where} hides no observed value: nothing to score, its scores are NaN",
+                                  RuntimeWarning, stacklevel=2)
+                for name, fill in fills.items():
+                    if getattr(methods[name], "tasks", None) is not None and task not in methods[name].tasks:
+                        continue
+                    row = _score(name, fill, view, mask, reference, std, boot, level, task, size, where)
+                    rows.append(row if profile is None else {"profile": profile, **row})
     bar.close()
-    return pd.DataFrame(rows)
+    if skipped:
+        warnings.warn(f"sensor imputation sizes that hide every channel of a profile were skipped: "
+                      f"{', '.join(skipped)}", UserWarning, stacklevel=2)
+    table = pd.DataFrame(rows)
+    table.attrs["skipped"] = skipped
+    return table
+
+
+def _observed(windows: xr.Dataset) -> list:
+    return [c for c, seen in zip(windows["channel"].values, windows["signal"].notnull().any(("window", "time")).values)
+            if seen]
+
+
+def _profile_views(windows: xr.Dataset, profiles) -> dict[str, xr.Dataset]:
+    """Display name -> the windows restricted to that profile (all checked before any method runs)."""
+    if isinstance(profiles, str) or not isinstance(profiles, Iterable):
+        raise TypeError(f"profiles must be a list of profile names or channel lists, such as ['smartwatch', "
+                        f"['heart_rate']], got {profiles!r}")
+    profiles = list(profiles)
+    if not profiles:
+        raise ValueError("profiles is empty: pass at least one profile name (see lsmkit.DEVICE_PROFILES)")
+    views = {}
+    for profile in profiles:
+        profile_channels(profile)  # unknown names and channels raise here, named
+        name = profile_name(profile)
+        if name in views:
+            raise ValueError(f"profile {name!r} is listed twice")
+        views[name] = restrict(windows, profile)
+    return views
+
+
+def _score(name, fill, windows, mask, reference, std, boot, level, task, size, where) -> dict:
+    """One method's row: MSE and MAE over the scored values and the bootstrap interval of the MSE."""
+    filled = fill(windows, mask)
+    _check_filled(filled, windows, f"the result of method {name!r}")
+    squared, absolute, count, unfilled = _per_window(filled, reference, mask, std)
+    n = int(count.sum())
+    row = {"task": task, "size": size, "method": name, "mse": np.nan, "mae": np.nan, "n": n,
+           "mse_low": np.nan, "mse_high": np.nan}
+    if unfilled:
+        warnings.warn(f"method {name!r} left {unfilled} scored values NaN or infinite on {where}; its scores "
+                      f"there are NaN", RuntimeWarning, stacklevel=3)
+    elif n:
+        row.update(mse=squared.sum() / n, mae=absolute.sum() / n)
+        if len(boot):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                resampled = squared[boot].sum(axis=1) / count[boot].sum(axis=1)  # NaN: no scored value drawn
+            row["mse_low"], row["mse_high"] = np.nanquantile(resampled, [(1 - level) / 2, (1 + level) / 2])
+    return row

@@ -14,6 +14,22 @@ Inputs are z-scored values with NaN where the sensor gave nothing; ``hidden`` ma
 the task hides. The patch embedding sees each patch's values *and which of them are present*
 (observed and not hidden), so real gaps and single hidden channels inside a patch need no
 imputation before the model runs (LSM-2's adaptive and inherited masking).
+
+Two options make a model fit for what real devices record (issue 18, both recorded in the config):
+
+``instance_norm``
+    Each window's channels are centred and scaled by their own visible values (RevIN, as MOMENT and
+    PatchTST do) before the encoder sees them, and predictions are mapped back. A device that reads
+    skin temperature 3 degrees low or EDA three times high then gives the encoder the same input.
+    Channels with fewer than :data:`MIN_VISIBLE` visible minutes keep the global z-score, and a scale
+    is never below :data:`SCALE_FLOOR` (constant channels). The window's own level and scale of each
+    channel, in global z-units, reach every token of that channel through ``stats_embed``, so that
+    absolute levels can still inform the other channels (heart rate's level predicts RR intervals).
+``residual``
+    The decoder predicts the correction to linear interpolation in time of each channel's visible
+    values (:func:`linear_fill`; held constant beyond the first and last ones, zero for a channel with
+    none) instead of the values themselves: the classical fill is where the model starts, not what it
+    has to learn.
 """
 
 from __future__ import annotations
@@ -25,7 +41,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ModelConfig", "PRESETS", "get_config", "LSM", "sincos_2d"]
+__all__ = ["ModelConfig", "PRESETS", "get_config", "LSM", "sincos_2d", "window_statistics", "linear_fill"]
+
+MIN_VISIBLE = 3  # visible minutes a channel needs for its own instance statistics
+SCALE_FLOOR = 0.2  # smallest instance scale, in global z-units: constant channels are not blown up
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,8 @@ class ModelConfig:
     patch: tuple[int, int] = (10, 5)  # minutes x channels
     n_channels: int = 26
     mlp_ratio: float = 4.0
+    instance_norm: bool = False  # per-window channel normalisation over visible values (module docstring)
+    residual: bool = False  # the decoder predicts the correction to linear interpolation
 
 
 # The paper's sizes (LSM_REFERENCE.md) and smaller ones for CPU work.
@@ -79,6 +100,44 @@ def sincos_2d(n_time: int, n_group: int, dim: int) -> torch.Tensor:
     return pos.float()  # (N, dim)
 
 
+def window_statistics(x: torch.Tensor, visible: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Each window's level and scale per channel over its visible values: ``(mean, scale, own)``, all (B, C).
+
+    ``x`` is (B, T, C) with anything (NaN included) where ``visible`` is False. Channels with fewer
+    than :data:`MIN_VISIBLE` visible minutes get the global statistics (0, 1) and ``own`` False; a
+    scale is at least :data:`SCALE_FLOOR`.
+    """
+    v = visible.to(x.dtype)
+    n = v.sum(dim=1)  # (B, C)
+    values = torch.where(visible, x, torch.zeros_like(x))
+    mean = values.sum(dim=1) / n.clamp(min=1)
+    var = (((values - mean[:, None]) * v) ** 2).sum(dim=1) / n.clamp(min=1)
+    own = n >= MIN_VISIBLE
+    mean = torch.where(own, mean, torch.zeros_like(mean))
+    scale = torch.where(own, var.sqrt().clamp(min=SCALE_FLOOR), torch.ones_like(mean))
+    return mean, scale, own
+
+
+def linear_fill(x: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
+    """Linear interpolation in time of each window's and channel's visible values: (B, T, C).
+
+    Held constant before the first and after the last visible minute; zero (the normalised mean)
+    for a channel with none. The same rule as :class:`lsmkit.baselines.Linear`.
+    """
+    B, T, C = x.shape
+    t = torch.arange(T, device=x.device).view(1, T, 1).expand(B, T, C)
+    before = torch.where(visible, t, torch.full_like(t, -1)).cummax(dim=1).values  # last visible <= t, or -1
+    after = torch.where(visible, t, torch.full_like(t, T)).flip(1).cummin(dim=1).values.flip(1)  # first >= t, or T
+    values = torch.where(visible, x, torch.zeros_like(x))
+    left = values.gather(1, before.clamp(min=0))
+    right = values.gather(1, after.clamp(max=T - 1))
+    weight = (t - before).to(x.dtype) / (after - before).clamp(min=1).to(x.dtype)
+    between = left + (right - left) * weight
+    has_left, has_right = before >= 0, after < T
+    return torch.where(has_left & has_right, between,
+                       torch.where(has_left, left, torch.where(has_right, right, torch.zeros_like(x))))
+
+
 class Block(nn.Module):
     """Pre-norm transformer block; ``key_mask`` (B, K) hides keys that carry no information."""
 
@@ -115,6 +174,9 @@ class LSM(nn.Module):
         self.n_groups = math.ceil(config.n_channels / pc)
         # Values and their presence flags go in together: (B, N, 2P) -> (B, N, D)
         self.patch_embed = nn.Linear(2 * P, D)
+        # Instance normalisation: each token also sees its channels' window level, log scale and
+        # whether they are the window's own: (B, N, 3 pc) -> (B, N, D)
+        self.stats_embed = nn.Linear(3 * pc, D) if config.instance_norm else None
         self.cls_token = nn.Parameter(torch.zeros(1, 1, D))  # always visible: no row attends to nothing
         self.blocks = nn.ModuleList(Block(D, config.heads, config.mlp_ratio) for _ in range(config.depth))
         self.norm = nn.LayerNorm(D)
@@ -137,6 +199,8 @@ class LSM(nn.Module):
             elif isinstance(m, nn.LayerNorm):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
+        if self.config.residual:  # start as linear interpolation exactly: no correction yet
+            nn.init.zeros_(self.decoder_pred.weight)
 
     # ---- patches ---------------------------------------------------------------------------
     def patchify(self, x: torch.Tensor) -> torch.Tensor:
@@ -160,10 +224,12 @@ class LSM(nn.Module):
         return sincos_2d(n_tokens // self.n_groups, self.n_groups, width).to(device)  # (N, width)
 
     # ---- encoder ---------------------------------------------------------------------------
-    def forward_encoder(self, values: torch.Tensor, present: torch.Tensor, every_block: bool = False):
+    def forward_encoder(self, values: torch.Tensor, present: torch.Tensor, every_block: bool = False,
+                        stats: torch.Tensor | None = None):
         """Encode the tokens that hold at least one present value.
 
-        ``values`` and ``present`` are (B, N, P). Tokens with nothing present are dropped, down to
+        ``values`` and ``present`` are (B, N, P); ``stats`` (B, N, 3 pc) the tokens' channel
+        statistics when the model normalises per window. Tokens with nothing present are dropped, down to
         the largest visible count in the batch (static shapes per batch); the remaining invisible
         ones are hidden from attention by the key mask. Returns the latent (B, 1+K, D) with the
         class token first, the kept token indices (B, K) and the key mask (B, 1+K). With
@@ -172,6 +238,8 @@ class LSM(nn.Module):
         B, N, _ = values.shape
         tokens = self.patch_embed(torch.cat([values * present, present.float()], dim=-1))  # (B, N, D)
         tokens = tokens + self.positions(N, tokens.shape[-1], tokens.device)
+        if self.stats_embed is not None:
+            tokens = tokens + self.stats_embed(stats)
         visible = present.any(dim=-1)  # (B, N)
         K = int(visible.sum(dim=1).max())
         keep = torch.sort((~visible).to(torch.int8), dim=1, stable=True).indices[:, :K]  # visible first, (B, K)
@@ -206,35 +274,64 @@ class LSM(nn.Module):
         n = scored.sum()
         if n == 0:
             return pred.sum() * 0.0  # keeps the graph (and DDP's gradient sync) intact
-        return ((pred - target) ** 2 * scored).sum() / n
+        return ((pred.float() - target) ** 2 * scored).sum() / n  # reduced in float32, whatever the autocast
+
+    def prepare(self, x: torch.Tensor, hidden: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """The encoder's inputs for z-scored windows ``x`` (B, T, C), NaN for missing: patch values,
+        which of them are present (observed and not hidden), and with the config's options the
+        instance statistics (``mean``, ``scale`` (B, 1, C), ``stats`` (B, N, 3 pc)) and the
+        classical fill the decoder corrects (``base`` (B, N, P)), all in the instance's units."""
+        if x.shape[-1] != self.config.n_channels:
+            raise ValueError(f"expected {self.config.n_channels} channels, got {x.shape[-1]}")
+        visible = ~torch.isnan(x) if hidden is None else ~torch.isnan(x) & ~hidden
+        inputs = {}
+        if self.config.instance_norm:
+            mean, scale, own = window_statistics(x, visible)  # (B, C) each
+            inputs["mean"], inputs["scale"] = mean[:, None], scale[:, None]  # (B, 1, C)
+            x = (x - inputs["mean"]) / inputs["scale"]
+            per_channel = torch.stack([mean, scale.log(), own.to(x.dtype)], dim=-1)  # (B, C, 3)
+            inputs["stats"] = self._token_stats(per_channel, x.shape[1])
+        inputs["present"] = self.patchify(visible.float()) > 0  # (B, N, P)
+        inputs["values"] = self.patchify(torch.nan_to_num(x))
+        if self.config.residual:
+            inputs["base"] = self.patchify(linear_fill(x, visible))
+        return inputs
+
+    def _token_stats(self, per_channel: torch.Tensor, T: int) -> torch.Tensor:
+        """(B, C, 3) channel statistics -> (B, N, 3 pc): each token gets those of its channel group."""
+        pt, pc = self.config.patch
+        B, C, S = per_channel.shape
+        grouped = F.pad(per_channel, (0, 0, 0, self.n_groups * pc - C)).view(B, self.n_groups, pc * S)  # (B, G, 3 pc)
+        gt = math.ceil(T / pt)
+        return grouped[:, None].expand(B, gt, self.n_groups, pc * S).reshape(B, gt * self.n_groups, pc * S)
 
     def forward(self, x: torch.Tensor, hidden: torch.Tensor):
         """Loss and reconstruction for z-scored windows ``x`` (B, T, C) with NaN for missing.
 
-        ``hidden`` (B, T, C) is the task mask. Returns ``(loss, reconstruction (B, T, C))``.
+        ``hidden`` (B, T, C) is the task mask. Returns ``(loss, reconstruction (B, T, C))``; both in
+        the z-units of ``x``, whatever the model normalises to inside.
         """
-        if x.shape[-1] != self.config.n_channels:
-            raise ValueError(f"expected {self.config.n_channels} channels, got {x.shape[-1]}")
-        observed = ~torch.isnan(x)
-        present = self.patchify((observed & ~hidden).float()) > 0  # (B, N, P)
-        scored = self.patchify((observed & hidden).float()) > 0
-        values = self.patchify(torch.nan_to_num(x))
-        latent, keep, key_mask = self.forward_encoder(values, present)
-        pred = self.forward_decoder(latent, keep, key_mask, values.shape[1])
-        loss = self.forward_loss(values, pred, scored)
-        return loss, self.unpatchify(pred, x.shape[1], x.shape[2])
+        B, T, C = x.shape
+        inputs = self.prepare(x, hidden)
+        scored = self.patchify((~torch.isnan(x) & hidden).float()) > 0
+        latent, keep, key_mask = self.forward_encoder(inputs["values"], inputs["present"], stats=inputs.get("stats"))
+        pred = self.forward_decoder(latent, keep, key_mask, inputs["values"].shape[1]).float()  # (B, N, P)
+        if self.config.residual:
+            pred = pred + inputs["base"]
+        if self.config.instance_norm:  # back to the z-units of x: (B, N, P) -> (B, T, C) -> (B, N, P)
+            pred = self.patchify(self.unpatchify(pred, T, C) * inputs["scale"] + inputs["mean"])
+        loss = self.forward_loss(self.patchify(torch.nan_to_num(x)), pred, scored)
+        return loss, self.unpatchify(pred, T, C)
 
     @torch.no_grad()
     def embed(self, x: torch.Tensor, hidden: torch.Tensor | None = None, every_block: bool = False):
         """Token embeddings (B, N, D) with NaN for tokens that held no present value, and the
         class token (B, D). With ``every_block``, lists of both: each block's output (before the
         final norm), then the final embedding."""
-        observed = ~torch.isnan(x)
-        if hidden is not None:
-            observed = observed & ~hidden
-        present = self.patchify(observed.float()) > 0
-        values = self.patchify(torch.nan_to_num(x))
-        latents, keep, key_mask = self.forward_encoder(values, present, every_block=True)
+        inputs = self.prepare(x, hidden)
+        values = inputs["values"]
+        latents, keep, key_mask = self.forward_encoder(values, inputs["present"], every_block=True,
+                                                       stats=inputs.get("stats"))
         B, N = values.shape[:2]
         tokens, classes = [], []
         for latent in latents if every_block else latents[-1:]:

@@ -265,18 +265,30 @@ class PretrainedLSM:
         signal = self._signal(windows)
         return self._output(windows, self._reconstruct(signal, self._mask(mask, windows)))
 
-    def impute(self, windows: xr.Dataset, mask: xr.DataArray | None = None) -> xr.Dataset:
-        """Fill the values hidden by ``mask`` and the missing ones; observed, unhidden values stay.
+    def impute(self, windows: xr.Dataset, mask: xr.DataArray | None = None, *,
+               infer_absent: bool = False) -> xr.Dataset:
+        """Fill the values hidden by ``mask`` and the gaps of the channels the windows carry;
+        observed, unhidden values stay.
 
-        A window with nothing visible (all missing, or all hidden) has no token for the encoder to
-        see; its fill is the model's unconditional guess, the same for every such window. An empty
-        batch (no windows) comes back empty.
+        A channel with no observed value anywhere in ``windows`` is one the device never recorded:
+        it stays absent (NaN) unless ``infer_absent=True``, which predicts it from the other channels
+        (sensor imputation). Channels hidden by ``mask`` count as carried. The result's boolean
+        ``inferred`` coordinate (over ``channel``) marks the channels predicted without a single
+        observed value. A window with nothing visible (all missing, or all hidden) has no token for
+        the encoder to see; its fill is the model's unconditional guess, the same for every such
+        window. An empty batch (no windows) comes back empty.
         """
+        _check_flag("infer_absent", infer_absent)
         signal = self._signal(windows)
         hidden = self._mask(mask, windows)
         rec = self._reconstruct(signal, hidden)
         keep = ~np.isnan(signal) & ~hidden
-        return self._output(windows, np.where(keep, signal, rec))
+        absent = np.isnan(signal).all(axis=(0, 1))  # (C,) channels the device never recorded
+        if not infer_absent:
+            rec = np.where(absent, np.float32(np.nan), rec)
+        out = self._output(windows, np.where(keep, signal, rec))
+        inferred = dict(zip(CHANNEL_NAMES, absent & infer_absent & (len(signal) > 0)))
+        return out.assign_coords(inferred=("channel", [bool(inferred[str(c)]) for c in windows["channel"].values]))
 
     def forecast(self, windows: xr.Dataset, minutes: int) -> xr.Dataset:
         """Predict the last ``minutes`` of each window from the minutes before them."""

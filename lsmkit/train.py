@@ -30,13 +30,13 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from . import evaluation, masks
-from .channels import CHANNEL_NAMES, CHANNELS
-from .data import to_windows
+from .channels import CHANNEL_NAMES, CHANNELS, PROFILES, SENSOR_GROUPS, profile_channels
+from .data import calibration_shifts, to_windows
 from .model import LSM, ModelConfig, get_config
 from .simulator import simulate
 
-__all__ = ["TrainConfig", "Normaliser", "WindowStream", "validation_set", "sample_task_masks", "augment", "train",
-           "load_checkpoint", "TASKS"]
+__all__ = ["TrainConfig", "Normaliser", "WindowStream", "validation_set", "sample_task_masks", "augment",
+           "drop_channels", "training_batch", "initial_weights", "train", "load_checkpoint", "TASKS", "DROP_MIX"]
 
 #: The four generative tasks at the sizes used for validation during training.
 TASKS = {
@@ -45,6 +45,12 @@ TASKS = {
     "extrapolation": ("extrapolation", 60),
     "sensors": ("sensors", 6),
 }
+
+
+#: How a window that loses channels (``TrainConfig.channel_dropout``) chooses what it keeps:
+#: the channels of a random device profile other than "full", a random non-empty subset of the
+#: sensor groups, or each channel kept with its own random probability (at least one kept).
+DROP_MIX = {"profile": 0.4, "groups": 0.3, "channels": 0.3}
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,18 @@ class TrainConfig:
     ``normalise="data"`` z-scores with statistics of the first training chunk (what a model meant
     for your data wants); ``"registry"`` with the defaults of :data:`lsmkit.CHANNELS`, so that runs on
     training sets of different sizes train and are validated in one z-space (scaling sweeps).
+
+    For incomplete sensor sets and other devices (issue 18): ``channel_dropout`` is the share of
+    training windows that lose whole channels as inherited missingness before the task mask is
+    drawn (absent, never scored; what they keep follows :data:`DROP_MIX`); ``calibration`` the share
+    whose heart rate, skin temperature and EDA are shifted as devices differ
+    (:func:`lsmkit.data.calibration_shifts`); ``instance_norm`` and ``residual`` are the model
+    options of :class:`lsmkit.model.ModelConfig`; ``bf16`` runs forward and backward under bfloat16
+    autocast (weights, optimiser and loss reduction stay float32); ``val_profiles`` adds validation
+    on those device profiles (history columns ``val_<profile>_<task>``).
+
+    ``init`` continues from pretrained weights (:func:`initial_weights`): a shipped name or the path
+    of a card; the run then z-scores with that card's statistics.
     """
 
     preset: str = "2M"
@@ -89,6 +107,13 @@ class TrainConfig:
     checkpoint_every: int = 200
     normalise: str = "data"  # z-score with statistics of the training data, or the registry's defaults
     seed: int = 0
+    channel_dropout: float = 0.0  # share of windows that lose whole channels (DROP_MIX)
+    calibration: float = 0.0  # share of windows with a device calibration shift
+    instance_norm: bool = False
+    residual: bool = False
+    bf16: bool = False
+    val_profiles: tuple[str, ...] = ()
+    init: str | None = None  # start from these weights (shipped name or card path) instead of at random
 
     def __post_init__(self):
         if self.patch is not None:
@@ -102,6 +127,13 @@ class TrainConfig:
         if unknown or not self.mask_mix or min(self.mask_mix.values()) < 0 or sum(self.mask_mix.values()) <= 0:
             raise ValueError(f"mask_mix must give non-negative weights, not all zero, to tasks among "
                              f"{', '.join(TASKS)}; got {self.mask_mix}")
+        for name in ("channel_dropout", "calibration"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
+        object.__setattr__(self, "val_profiles", tuple(self.val_profiles))
+        for profile in self.val_profiles:
+            profile_channels(profile)  # raises, listing the profiles, for an unknown name
         if self.normalise not in ("data", "registry"):
             raise ValueError(f"normalise must be 'data' or 'registry', got {self.normalise!r}")
         for name in ("steps", "batch_size", "minutes", "stride", "val_every", "checkpoint_every"):
@@ -113,7 +145,8 @@ class TrainConfig:
 
     def model_config(self) -> ModelConfig:
         """The architecture this run trains: the preset, with ``patch`` when given."""
-        return get_config(self.preset) if self.patch is None else get_config(self.preset, patch=self.patch)
+        options = {"instance_norm": self.instance_norm, "residual": self.residual}
+        return get_config(self.preset, **options, **({} if self.patch is None else {"patch": self.patch}))
 
 
 class Normaliser:
@@ -239,6 +272,53 @@ def augment(batch: np.ndarray, probability: float, rng: np.random.Generator) -> 
     return out + rng.standard_normal(out.shape).astype(np.float32) * sd[:, None, None].astype(np.float32)
 
 
+def drop_channels(n: int, probability: float, rng: np.random.Generator) -> np.ndarray:
+    """Which channels each of ``n`` windows loses as inherited missingness: (n, C) boolean, True = removed.
+
+    A window loses channels with ``probability``; what it keeps is drawn by :data:`DROP_MIX`. It
+    always keeps at least one channel (which may still hold no value in that window).
+    """
+    C = len(CHANNEL_NAMES)
+    removed = np.zeros((n, C), dtype=bool)
+    groups = np.array([c.group for c in CHANNELS])
+    profiles = [p.channels for p in PROFILES if p.name != "full"]
+    kinds = list(DROP_MIX)
+    weights = np.array([DROP_MIX[k] for k in kinds])
+    for i in np.flatnonzero(rng.random(n) < probability):
+        kind = kinds[rng.choice(len(kinds), p=weights / weights.sum())]
+        if kind == "profile":
+            keep = np.isin(CHANNEL_NAMES, profiles[rng.integers(len(profiles))])
+        elif kind == "groups":
+            chosen = rng.random(len(SENSOR_GROUPS)) < 0.5
+            chosen[rng.integers(len(SENSOR_GROUPS))] = True
+            keep = np.isin(groups, np.array(SENSOR_GROUPS)[chosen])
+        else:
+            keep = rng.random(C) < rng.uniform(0.1, 0.9)
+            keep[rng.integers(C)] = True
+        removed[i] = ~keep
+    return removed
+
+
+def training_batch(batch: np.ndarray, normaliser: Normaliser, config: TrainConfig, step: int):
+    """What step ``step`` trains on: the z-scored, augmented (B, T, C) batch and its task mask.
+
+    In order: calibration shifts (``config.calibration``), z-scoring, the paper's augmentations,
+    channel removal (``config.channel_dropout``: removed channels become NaN, so they are absent and
+    never scored), then the task mask. Everything random comes from ``default_rng([seed, 3, step])``.
+    """
+    rng = np.random.default_rng([config.seed, 3, step])
+    if config.calibration:  # devices differ: shift some windows as another device would read them
+        scale, offset = calibration_shifts(len(batch), rng)
+        shifted = rng.random(len(batch)) < config.calibration
+        batch = np.where(shifted[:, None, None], batch * scale[:, None] + offset[:, None], batch)
+    z = augment(normaliser(batch).astype(np.float32), config.augment, rng)
+    if config.channel_dropout:  # inherited missingness: these channels were never recorded
+        removed = drop_channels(len(z), config.channel_dropout, rng)
+        z = np.where(removed[:, None, :], np.float32(np.nan), z)
+    _, hidden = sample_task_masks(z, config, rng)
+    return z, hidden
+
+
 def learning_rate(step: int, config: TrainConfig) -> float:
     """Linear warm-up then cosine decay to ``min_lr_ratio`` of the peak."""
     warm = max(1, int(config.warmup * config.steps))
@@ -250,20 +330,32 @@ def learning_rate(step: int, config: TrainConfig) -> float:
 
 @torch.no_grad()
 def evaluate_tasks(model: LSM, windows_z: np.ndarray, config: TrainConfig, device) -> dict[str, float]:
-    """Validation MSE (z-scored, hidden and observed values only) for each of the four tasks."""
+    """Validation MSE (z-scored, hidden and observed values only) for each of the four tasks, on all
+    channels (keys ``random``, ...) and on each of ``config.val_profiles`` (``<profile>_random``, ...;
+    a profile's sensor task hides at most all but one of its channels, and is left out for a
+    one-channel profile)."""
     model.eval()
     losses = {}
-    for t, (task, size) in enumerate(TASKS.values()):
-        hidden = task_mask(task, size, windows_z, np.random.default_rng([config.seed, 11, t]))
-        total, count = 0.0, 0
-        for i in range(0, len(windows_z), 128):
-            x = torch.from_numpy(windows_z[i : i + 128]).to(device)
-            h = torch.from_numpy(hidden[i : i + 128]).to(device)
-            _, rec = model(x, h)
-            scored = h & ~torch.isnan(x)
-            total += float(((rec - torch.nan_to_num(x)) ** 2 * scored).sum())
-            count += int(scored.sum())
-        losses[list(TASKS)[t]] = total / max(count, 1)
+    for profile in (None, *config.val_profiles):
+        z = windows_z
+        if profile is not None:
+            z = np.where(np.isin(CHANNEL_NAMES, profile_channels(profile)), windows_z, np.nan).astype(np.float32)
+        n_channels = len(CHANNEL_NAMES) if profile is None else len(profile_channels(profile))
+        for t, (name, (task, size)) in enumerate(TASKS.items()):
+            if task == "sensors":
+                if n_channels < 2:
+                    continue
+                size = min(size, n_channels - 1)
+            hidden = task_mask(task, size, z, np.random.default_rng([config.seed, 11, t]))
+            total, count = 0.0, 0
+            for i in range(0, len(z), 128):
+                x = torch.from_numpy(z[i : i + 128]).to(device)
+                h = torch.from_numpy(hidden[i : i + 128]).to(device)
+                _, rec = model(x, h)
+                scored = h & ~torch.isnan(x)
+                total += float(((rec - torch.nan_to_num(x)) ** 2 * scored).sum())
+                count += int(scored.sum())
+            losses[name if profile is None else f"{profile}_{name}"] = total / max(count, 1)
     model.train()
     return losses
 
@@ -319,6 +411,8 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
         optimizer.load_state_dict(state["optimizer"])
         step, position, history = state["step"], tuple(state["position"]), list(state["history"])
         normaliser = Normaliser(state["norm_mean"], state["norm_std"])
+    elif config.init is not None:  # continue in the z-space the weights were trained in
+        normaliser = initial_weights(model, config.init)
     elif config.normalise == "registry":  # one z-space for every run: losses comparable across data sizes
         normaliser = Normaliser([c.mean for c in CHANNELS], [c.std for c in CHANNELS])
     else:
@@ -326,7 +420,13 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
     val_z = normaliser(val["signal"].values).astype(np.float32)
 
     ddp = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    # bfloat16 on a GPU always; on a CPU when asked and the CPU has the instructions for it
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                              enabled=device.type == "cuda" or (config.bf16 and cpu_has_bf16()))
+    if config.bf16 and device.type == "cpu" and not cpu_has_bf16() and rank == 0:
+        warnings.warn(f"bf16=True, but this CPU has no AVX-512 BF16 or AMX (torch reports "
+                      f"{torch.backends.cpu.get_cpu_capability()}): bfloat16 matmuls are emulated here, hundreds of "
+                      f"times slower than float32, so this run trains in float32", RuntimeWarning, stacklevel=2)
 
     def save():
         if rank == 0:
@@ -340,9 +440,7 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
     last = config.steps if until is None else min(until, config.steps)
     while step < last:
         batch, position = stream.next(position)
-        rng = np.random.default_rng([config.seed, 3, step])
-        z = augment(normaliser(batch).astype(np.float32), config.augment, rng)
-        _, hidden = sample_task_masks(z, config, rng)
+        z, hidden = training_batch(batch, normaliser, config, step)
         rows = slice(rank, None, world)  # this rank's share of the global batch
         x, h = torch.from_numpy(z[rows]).to(device), torch.from_numpy(hidden[rows]).to(device)
         for group in optimizer.param_groups:
@@ -370,6 +468,35 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
             save()
     bar.close()
     return model, normaliser, history
+
+
+def initial_weights(model: LSM, init: str) -> Normaliser:
+    """Copy the weights of the card ``init`` (shipped name or path, sha256-checked) into ``model``;
+    returns the card's normaliser.
+
+    Every tensor whose name and shape match is copied; the rest keep their initialisation (new
+    inputs such as ``stats_embed``). When ``model`` predicts residuals over linear interpolation and
+    the source predicts values directly, the output layer ``decoder_pred`` keeps its zero start, so
+    that training begins from linear interpolation rather than from twice the signal.
+    """
+    from .pretrained import load_pretrained
+
+    source = load_pretrained(init)
+    state = source.model.state_dict()
+    skip = set()
+    if model.config.residual and not source.model.config.residual:
+        skip |= {"decoder_pred.weight", "decoder_pred.bias"}
+    own = model.state_dict()
+    copied = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape and k not in skip}
+    model.load_state_dict(copied, strict=False)
+    return Normaliser(source.mean, source.std)
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AVX-512 BF16 or AMX), as torch reports it.
+    Without it, bfloat16 autocast is emulated and far slower than float32 (benchmarks/training.py)."""
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(bool(check()) for check in checks if check is not None)
 
 
 def _rank_weight(x: torch.Tensor, hidden: torch.Tensor, world: int) -> torch.Tensor | float:

@@ -159,16 +159,32 @@ def test_nothing_visible_falls_back_to_the_registry_mean(method, case):
     if case == "mask-hides-everything":
         out = method.impute(w, xr.ones_like(_mask(w)))
     else:
-        out = method.impute(with_signal(w, w["signal"] * np.nan))
+        out = method.impute(with_signal(w, w["signal"] * np.nan), infer_absent=True)
     np.testing.assert_allclose(out["signal"].values, np.broadcast_to(MEANS, out["signal"].shape), rtol=1e-5)
 
 
-def test_all_missing_channel_gets_the_registry_mean_and_the_others_are_kept(method):
+def test_all_missing_channel_stays_absent_and_the_others_are_filled(method):
+    """No invented sensors: a channel absent from the whole input comes back absent."""
     w = _windows()
     w = with_signal(w, w["signal"].where(w["channel"] != "skin_temperature"))
     out = method.impute(w)
-    np.testing.assert_allclose(out["signal"].sel(channel="skin_temperature").values, MEANS[2], rtol=1e-5)
+    assert out["signal"].sel(channel="skin_temperature").isnull().all()
+    assert out["inferred"].values.tolist() == [False, False, False]
     _assert_filled_and_kept(out.isel(channel=[0, 1]), w.isel(channel=[0, 1]))
+
+
+def test_all_missing_channel_gets_the_registry_mean_when_inferred(method):
+    w = _windows()
+    w = with_signal(w, w["signal"].where(w["channel"] != "skin_temperature"))
+    out = method.impute(w, infer_absent=True)
+    np.testing.assert_allclose(out["signal"].sel(channel="skin_temperature").values, MEANS[2], rtol=1e-5)
+    assert out["inferred"].values.tolist() == [False, False, True]
+    _assert_filled_and_kept(out.isel(channel=[0, 1]), w.isel(channel=[0, 1]))
+
+
+def test_infer_absent_must_be_a_flag(method):
+    with pytest.raises(ValueError, match="infer_absent must be True or False, got 'yes'"):
+        method.impute(_windows(), infer_absent="yes")
 
 
 @pytest.mark.parametrize("empty", ["zero-windows", "zero-minutes", "zero-channels"])

@@ -276,7 +276,8 @@ def test_nothing_visible_gives_the_models_unconditional_guess(model, windows):
     """Documented in impute: no token to see, so every such window gets the same finite fill, and
     hiding everything is the same as having nothing."""
     empty = with_signal(windows, windows["signal"] * np.nan)
-    guess = model.impute(empty)
+    assert model.impute(empty)["signal"].isnull().all()  # nothing recorded: nothing invented
+    guess = model.impute(empty, infer_absent=True)
     _assert_filled_and_kept(guess, empty)
     values = guess["signal"].values
     np.testing.assert_array_equal(values, np.broadcast_to(values[:1], values.shape))
@@ -298,9 +299,22 @@ def test_embedding_windows_without_data_gives_the_class_token(model, windows):
     np.testing.assert_array_equal(centred, np.broadcast_to(centred[:1], centred.shape))
 
 
-def test_all_missing_channel_is_filled_from_the_others(model, windows):
+def test_all_missing_channel_stays_absent_unless_inferred_from_the_others(model, windows):
     w = with_signal(windows, windows["signal"].where(windows["channel"] != "heart_rate"))
-    _assert_filled_and_kept(model.impute(w), w)
+    out = model.impute(w)
+    assert out["signal"].sel(channel="heart_rate").isnull().all()
+    assert not out["inferred"].any()
+    _assert_filled_and_kept(out.drop_sel(channel="heart_rate"), w.drop_sel(channel="heart_rate"))
+    inferred = model.impute(w, infer_absent=True)
+    _assert_filled_and_kept(inferred, w)
+    assert inferred["inferred"].sel(channel="heart_rate") and inferred["inferred"].sum() == 1
+
+
+def test_a_hidden_channel_is_carried_and_filled(model, windows):
+    """Sensor imputation by mask: the user hid it, so it is filled without infer_absent."""
+    mask = masks.sensors(windows, channels=["heart_rate"])
+    out = model.impute(windows, mask)
+    assert out["signal"].sel(channel="heart_rate").notnull().all() and not out["inferred"].any()
 
 
 @pytest.mark.parametrize("case", ["five-channels", "one-channel"])

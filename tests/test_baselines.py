@@ -38,9 +38,13 @@ def test_hidden_values_are_not_seen_and_observed_ones_kept():
 
 
 @pytest.mark.parametrize("method", ALL, ids=lambda m: type(m).__name__)
-def test_all_missing_channel_falls_back_to_the_registry_mean(method):
+def test_all_missing_channel_stays_absent_unless_inferred_then_gets_the_registry_mean(method):
     w = _windows([np.nan] * 12)
-    np.testing.assert_allclose(method.impute(w)["signal"].values, lsmkit.get_channel("heart_rate").mean)
+    out = method.impute(w)
+    assert out["signal"].isnull().all() and not out["inferred"].any()
+    inferred = method.impute(w, infer_absent=True)
+    np.testing.assert_allclose(inferred["signal"].values, lsmkit.get_channel("heart_rate").mean)
+    assert inferred["inferred"].values.tolist() == [True]
 
 
 @pytest.mark.parametrize("method", ALL, ids=lambda m: type(m).__name__)

@@ -648,3 +648,19 @@ def test_few_shot_explorer_refuses_bad_tables(few_shot_table):
         FewShotExplorer(two_tasks)
     one = FewShotExplorer(two_tasks[two_tasks["task"] == "activity"])
     assert len(one.at_k) == few_shot_table["method"].nunique()
+
+
+def test_a_device_profile_makes_the_other_channels_absent_unfilled_and_unscored(masker, forecaster):
+    masker.set(task="interpolation", size=60, profile="full")
+    full_scored = masker.n_scored
+    masker.set(profile="smartwatch")
+    one = masker.one()
+    absent = [c for c in one["channel"].values if c not in lsmkit.DEVICE_PROFILES["smartwatch"]]
+    assert one["signal"].sel(channel=absent).isnull().all()
+    fill = masker.cached(("model", *masker._settings()), lambda: None)
+    assert fill["signal"].sel(channel=absent).isnull().all()  # no invented sensors
+    assert 0 < masker.n_scored < full_scored
+    forecaster.set(profile="heart_rate_only", channels=("heart_rate",))
+    assert forecaster.n_scored > 0 and np.isfinite(forecaster.errors[forecaster.model_name])
+    with pytest.raises(ValueError, match="unknown device profile 'watch'"):
+        lsmkit.widgets.MaskExplorer(masker.windows, model=masker.model, profile="watch")

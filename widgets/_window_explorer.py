@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 import xarray as xr
 
 import lsmkit
-from lsmkit.channels import get_channel
+from lsmkit.channels import DEVICE_PROFILES, get_channel, profile_channels
 from lsmkit.data import validate_windows
 
 from ._figure import replace_figure
@@ -39,7 +39,8 @@ class WindowExplorer(widgets.VBox):
 
     controls: tuple[str, ...] = ("participant", "window")  # what set() may change
 
-    def __init__(self, windows: xr.Dataset, model, baselines, default_baselines, window: int = 0):
+    def __init__(self, windows: xr.Dataset, model, baselines, default_baselines, window: int = 0,
+                 profile: str = "full"):
         validate_windows(windows)
         self.windows = windows[["signal"]]  # labels and truth are not drawn: keep per-update copies small
         self.model = lsmkit.load_pretrained() if model is None else model
@@ -66,6 +67,9 @@ class WindowExplorer(widgets.VBox):
         self.participant = widgets.Dropdown(options=list(dict.fromkeys(self._participants)),
                                             value=self._participants[window], description="participant")
         self.window = widgets.Dropdown(options=self._window_options(), value=int(window), description="window")
+        profile_channels(profile)  # an unknown name raises, listing the profiles
+        # what a device of this kind would have recorded: the other channels are absent
+        self.profile = widgets.Dropdown(options=list(DEVICE_PROFILES), value=profile, description="device")
         self.readout = widgets.HTML()
         self.errors: dict[str, float] = {}  # method -> MSE (z-scored) of the last update
         self.n_scored = 0  # values those errors count
@@ -73,6 +77,7 @@ class WindowExplorer(widgets.VBox):
         self._held, self._stale = 0, False
         self.participant.observe(self._on_participant, names="value")
         self.window.observe(self.refresh, names="value")
+        self.profile.observe(self.refresh, names="value")
 
     def _start(self, controls: widgets.Widget, css_class: str) -> None:
         """Draw the first figure and lay out ``controls`` above it (subclasses call this last)."""
@@ -91,8 +96,11 @@ class WindowExplorer(widgets.VBox):
             self._stale = True
 
     def one(self) -> xr.Dataset:
-        """The window on show, as a one-window batch."""
-        return self.windows.isel(window=[self.window.value])
+        """The window on show, as a one-window batch, as the chosen device profile records it."""
+        one = self.windows.isel(window=[self.window.value])
+        keep = xr.DataArray(np.isin(one["channel"].values, profile_channels(self.profile.value)), dims="channel",
+                            coords={"channel": one["channel"]})
+        return one.assign(signal=one["signal"].where(keep))
 
     def cached(self, key: tuple, compute):
         """``compute()``, remembered under ``key`` (which must identify the window and mask settings)."""

@@ -46,6 +46,8 @@ class ForecastExplorer(WindowExplorer):
         windows); default the batch itself, whose earlier windows hold the day before.
     window : int, default 0
         Position in the batch of the window shown first.
+    profile : str, default "full"
+        Device profile (:data:`lsmkit.DEVICE_PROFILES`): the window as that device records it.
     horizon : int, default 60
         Minutes forecast, 10 to 120 in steps of 10.
     channels : sequence of str, default ``("heart_rate", "steps", "skin_temperature")``
@@ -68,29 +70,30 @@ class ForecastExplorer(WindowExplorer):
     whole window. Their forecasts are the same either way.
     """
 
-    controls = ("participant", "window", "horizon", "channels")
+    controls = ("participant", "window", "profile", "horizon", "channels")
 
     def __init__(self, windows: xr.Dataset, model=None, baselines=None, *, history: xr.Dataset | None = None,
-                 window: int = 0, horizon: int = 60, channels=DEFAULT_CHANNELS):
+                 window: int = 0, horizon: int = 60, channels=DEFAULT_CHANNELS, profile: str = "full"):
         def default_baselines():
             return {"last value": Nearest(), "AR(5)": AutoRegressive(lags=5),
                     "seasonal naive": SeasonalNaive(history=self.windows if history is None else history)}
 
-        super().__init__(windows, model, baselines, default_baselines, window)
+        super().__init__(windows, model, baselines, default_baselines, window, profile)
         self.horizon = widgets.IntSlider(value=horizon, min=10, max=120, step=10, description="horizon (min)",
                                          continuous_update=False, style={"description_width": "initial"})
         self.channels = widgets.SelectMultiple(options=list(self.windows["channel"].values), rows=7,
                                                value=[resolve_channel(c) for c in channels], description="channels")
         for control in (self.horizon, self.channels):
             control.observe(self.refresh, names="value")
-        left = widgets.VBox([self.participant, self.window, self.horizon])
+        left = widgets.VBox([self.participant, self.window, self.profile, self.horizon])
         self._start(widgets.HBox([left, self.channels]), "lsmkit-forecast-explorer")
 
     def _draw(self):
         shown = list(self.channels.value)
         if not shown:
             raise ValueError("no channel selected: select at least one channel to forecast")
-        one, window, horizon = self.one(), self.window.value, self.horizon.value
+        one, horizon = self.one(), self.horizon.value
+        window = (self.window.value, self.profile.value)  # what the cache keys need to tell fills apart
         mask = self.cached(("mask", window, horizon), partial(masks.extrapolation, one, horizon))
         fills = {self.model_name: self.cached(("model", window, horizon), partial(self.model.impute, one, mask))}
         few, few_mask = one.sel(channel=shown), mask.sel(channel=shown)

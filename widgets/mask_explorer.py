@@ -52,6 +52,9 @@ class MaskExplorer(WindowExplorer):
         Position in the batch of the window shown first.
     task : {"random", "interpolation", "extrapolation", "sensors"}, default "interpolation"
         Mask type shown first; ``size`` its size (default: 80%, 60 minutes or 2 channels).
+    profile : str, default "full"
+        Device profile (:data:`lsmkit.DEVICE_PROFILES`): the window as that device records it, the
+        other channels absent (never filled, never scored).
     hide : sequence of str, default ()
         Channels hidden for the whole window on top of the task's mask.
     seed : int, default 0
@@ -60,7 +63,7 @@ class MaskExplorer(WindowExplorer):
 
     Attributes
     ----------
-    participant, window, task, size, hide, baseline : ipywidgets controls
+    participant, window, profile, task, size, hide, baseline : ipywidgets controls
         ``hide`` is a multi-select: click (ctrl/shift-click for several) channels to hide them.
     figure : plotly.graph_objects.FigureWidget
         :func:`lsmkit.plots.imputation_figure` of the window, updated in place.
@@ -70,11 +73,11 @@ class MaskExplorer(WindowExplorer):
         The same numbers: method name -> MSE on z-scored values; ``n_scored`` counts the values.
     """
 
-    controls = ("participant", "window", "task", "size", "hide", "baseline")
+    controls = ("participant", "window", "profile", "task", "size", "hide", "baseline")
 
     def __init__(self, windows: xr.Dataset, model=None, baselines=None, *, window: int = 0,
-                 task: str = "interpolation", size=None, hide=(), seed: int = 0):
-        super().__init__(windows, model, baselines, default_baselines, window)
+                 task: str = "interpolation", size=None, hide=(), seed: int = 0, profile: str = "full"):
+        super().__init__(windows, model, baselines, default_baselines, window, profile)
         if task not in TASK_SIZES:
             raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASK_SIZES)}")
         self.seed = seed
@@ -87,7 +90,7 @@ class MaskExplorer(WindowExplorer):
         self.task.observe(self._on_task, names="value")
         for control in (self.size, self.hide, self.baseline):
             control.observe(self.refresh, names="value")
-        left = widgets.VBox([self.participant, self.window, self.task, self.size, self.baseline])
+        left = widgets.VBox([self.participant, self.window, self.profile, self.task, self.size, self.baseline])
         self._start(widgets.HBox([left, self.hide]), "lsmkit-mask-explorer")
 
     def _on_task(self, change=None):
@@ -97,7 +100,8 @@ class MaskExplorer(WindowExplorer):
             self._stale = True
 
     def _settings(self) -> tuple:
-        return self.window.value, self.task.value, self.size.value, tuple(sorted(self.hide.value))
+        return (self.window.value, self.profile.value, self.task.value, self.size.value,
+                tuple(sorted(self.hide.value)))
 
     def mask(self, one: xr.Dataset | None = None) -> xr.DataArray:
         """The mask on show (for the one-window batch :meth:`one`), drawn from the window's seed."""

@@ -105,7 +105,8 @@ def test_pretraining_probe_shortens_the_shipped_recipe_and_changes_nothing_else(
     shipped = card["training"]["config"]
     changed = {k for k, v in _plain(config).items() if k in shipped and v != shipped[k]}
     assert changed == {"steps", "val_every"}
-    assert {f.name for f in dataclasses.fields(config)} - set(shipped) <= {"patch"}  # fields added since
+    added_since = {"patch", "channel_dropout", "calibration", "instance_norm", "residual", "bf16", "val_profiles", "init"}
+    assert {f.name for f in dataclasses.fields(config)} - set(shipped) <= added_since  # at their defaults
 
 
 def test_pretraining_probe_mix_seed_and_preset_change_only_themselves_and_bad_values_are_refused(monkeypatch):
@@ -132,3 +133,21 @@ def test_pretraining_probe_mix_seed_and_preset_change_only_themselves_and_bad_va
             script.parse_mix(bad)
     with pytest.raises(ValueError, match="mask_mix"):  # TrainConfig names the tasks it knows
         script.recipe(card, 250, script.parse_mix("gaps=1"))
+
+
+def test_device_profiles_summary_picks_the_best_other_method_and_applies_the_targets(monkeypatch):
+    import pandas as pd
+
+    script = _script(monkeypatch, "device_profiles")
+    rows = []
+    for profile, model, linear, mean in (("smartwatch", 0.5, 0.7, 0.9), ("heart_rate_only", 0.3, 0.29, 0.8),
+                                         ("full", 0.30, 0.5, 0.6)):
+        for size, bump in ((10, 0.0), (30, 0.02)):
+            rows += [{"profile": profile, "task": "interpolation", "size": size, "method": m, "mse": v + bump}
+                     for m, v in (("lsmkit", model), ("linear interpolation", linear), ("window mean", mean))]
+    summary = script.targets(script.summarise(pd.DataFrame(rows), None)).set_index("profile")
+    assert summary.loc["smartwatch", "best other"] == "linear interpolation"
+    assert summary.loc["smartwatch", "reduction %"] == pytest.approx(100 * (1 - 0.51 / 0.71))
+    assert bool(summary.loc["smartwatch", "target met"])  # 28% >= 15%
+    assert not summary.loc["heart_rate_only", "target met"]  # one channel: above linear at every size
+    assert bool(summary.loc["full", "target met"])  # 40% below, and 0.31 within 3% of 0.393

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from . import masks
 from .channels import get_channel, profile_channels, profile_name
-from .data import restrict, validate_windows
+from .data import observed_channels, restrict, validate_windows
 from .metrics import _aligned, _check_filled
 
 __all__ = ["TASK_SIZES", "task_mask", "evaluate"]
@@ -166,7 +166,7 @@ def evaluate(
             seed = rng if profiles is None else np.random.SeedSequence(int(rng.integers(2**63)))
             for profile, view in views.items():
                 bar.update()
-                if profile is not None and task == "sensors" and size >= len(_observed(view)):
+                if profile is not None and task == "sensors" and size >= len(observed_channels(view)):
                     skipped.append(f"{profile}: sensors {size}")
                     continue
                 mask = task_mask(view, task, size, seed if profile is None else np.random.default_rng(seed))
@@ -187,11 +187,6 @@ def evaluate(
     table = pd.DataFrame(rows)
     table.attrs["skipped"] = skipped
     return table
-
-
-def _observed(windows: xr.Dataset) -> list:
-    return [c for c, seen in zip(windows["channel"].values, windows["signal"].notnull().any(("window", "time")).values)
-            if seen]
 
 
 def _profile_views(windows: xr.Dataset, profiles) -> dict[str, xr.Dataset]:

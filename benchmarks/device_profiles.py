@@ -45,7 +45,7 @@ from lsmkit.evaluation import TASK_SIZES
 
 MODEL = "lsmkit"
 REFERENCE = "lsmkit before"
-TASKS = {k: v for k, v in TASK_SIZES.items()}
+TASKS = dict(TASK_SIZES)
 #: what issue 18 compares with the new weights on all 26 channels (generative.md of the weights before it)
 BEFORE = {"random": 0.388, "interpolation": 0.393, "extrapolation": 0.438, "sensors": 0.305}
 METHODS = {"window mean": baselines.WindowMean, "nearest": baselines.Nearest, "linear interpolation": baselines.Linear,

@@ -123,11 +123,11 @@ def targets(summary: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def calibration(model, windows, seed: int, n_boot: int) -> pd.DataFrame:
+def calibration(model, windows, seed: int, n_boot: int, tasks: dict = TASKS) -> pd.DataFrame:
     """MSE with and without per-participant calibration shifts, identical masks; rise in %."""
     shifted = shift_calibration(windows, rng=np.random.default_rng([seed, 33]))
     table = lsmkit.evaluate({"reference calibration": model, "shifted devices": Recalibrated(model, shifted)},
-                            windows, tasks=TASKS, rng=seed, n_boot=n_boot, progress=False)
+                            windows, tasks=tasks, rng=seed, n_boot=n_boot, progress=False)
     wide = table.pivot_table(index=["task", "size"], columns="method", values="mse", sort=False)
     per_task = wide.groupby(level="task", sort=False).mean()
     per_task["rise %"] = 100 * (per_task["shifted devices"] / per_task["reference calibration"] - 1)

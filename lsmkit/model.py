@@ -29,7 +29,9 @@ Two options make a model fit for what real devices record (issue 18, both record
     The decoder predicts the correction to linear interpolation in time of each channel's visible
     values (:func:`linear_fill`; held constant beyond the first and last ones, zero for a channel with
     none) instead of the values themselves: the classical fill is where the model starts, not what it
-    has to learn.
+    has to learn. Each decoder token also sees the fill of its patch (``base_embed``): a decoder
+    that had to rebuild the interpolation from the visible tokens could not correct it, and stayed
+    at linear interpolation (benchmarks/results/residual_decoder.md).
 """
 
 from __future__ import annotations
@@ -187,6 +189,9 @@ class LSM(nn.Module):
         )
         self.decoder_norm = nn.LayerNorm(E)
         self.decoder_pred = nn.Linear(E, P)
+        # Residual models: every decoder token also sees the fill it corrects, (B, N, P) -> (B, N, E);
+        # without it the decoder would have to rebuild the interpolation from the visible tokens exactly
+        self.base_embed = nn.Linear(P, E) if config.residual else None
         self._init_weights()
 
     def _init_weights(self):
@@ -255,14 +260,19 @@ class LSM(nn.Module):
         return (outputs + [latent] if every_block else latent), keep, key_mask
 
     # ---- decoder ---------------------------------------------------------------------------
-    def forward_decoder(self, latent: torch.Tensor, keep: torch.Tensor, key_mask: torch.Tensor, n_tokens: int):
-        """Predict every patch's values: encoded tokens where visible, the mask token elsewhere."""
+    def forward_decoder(self, latent: torch.Tensor, keep: torch.Tensor, key_mask: torch.Tensor, n_tokens: int,
+                        base: torch.Tensor | None = None):
+        """Predict every patch's values: encoded tokens where visible, the mask token elsewhere; for a
+        residual model, ``base`` (B, N, P) is the classical fill each token's prediction corrects."""
         y = self.decoder_embed(latent)  # (B, 1+K, E)
         B, _, E = y.shape
         full = self.mask_token.expand(B, n_tokens, E).clone()  # (B, N, E)
         encoded = torch.where(key_mask[:, 1:, None], y[:, 1:], self.mask_token)  # (B, K, E)
         full = full.scatter(1, keep[..., None].expand(-1, -1, E), encoded)
-        x = torch.cat([y[:, :1], full + self.positions(n_tokens, E, y.device)], dim=1)  # (B, 1+N, E)
+        full = full + self.positions(n_tokens, E, y.device)
+        if self.base_embed is not None:
+            full = full + self.base_embed(base)
+        x = torch.cat([y[:, :1], full], dim=1)  # (B, 1+N, E)
         for block in self.decoder_blocks:
             x = block(x)
         return self.decoder_pred(self.decoder_norm(x))[:, 1:]  # (B, N, P)
@@ -315,7 +325,8 @@ class LSM(nn.Module):
         inputs = self.prepare(x, hidden)
         scored = self.patchify((~torch.isnan(x) & hidden).float()) > 0
         latent, keep, key_mask = self.forward_encoder(inputs["values"], inputs["present"], stats=inputs.get("stats"))
-        pred = self.forward_decoder(latent, keep, key_mask, inputs["values"].shape[1]).float()  # (B, N, P)
+        pred = self.forward_decoder(latent, keep, key_mask, inputs["values"].shape[1],
+                                    base=inputs.get("base")).float()  # (B, N, P)
         if self.config.residual:
             pred = pred + inputs["base"]
         if self.config.instance_norm:  # back to the z-units of x: (B, N, P) -> (B, T, C) -> (B, N, P)

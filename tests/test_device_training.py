@@ -104,6 +104,25 @@ def test_an_untrained_residual_model_is_linear_interpolation(instance_norm):
     torch.testing.assert_close(rec, expected, rtol=1e-4, atol=1e-4)
 
 
+def test_the_residual_decoder_sees_the_fill_it_corrects():
+    """Each decoder token gets its patch's linear fill (``base_embed``): without it the residual model
+    cannot learn corrections and stays at linear interpolation (benchmarks/results/residual_decoder.md)."""
+    torch.manual_seed(0)
+    model = LSM(get_config("tiny", residual=True)).eval()
+    torch.nn.init.normal_(model.decoder_pred.weight, std=0.1)  # as after some training
+    x = torch.from_numpy(np.random.default_rng(2).normal(size=(2, 300, 26)).astype(np.float32))
+    hidden = torch.zeros_like(x, dtype=torch.bool)
+    hidden[:, 100:200] = True
+    inputs = model.prepare(x, hidden)
+    with torch.no_grad():
+        latent, keep, key_mask = model.forward_encoder(inputs["values"], inputs["present"])
+        n = inputs["values"].shape[1]
+        one = model.forward_decoder(latent, keep, key_mask, n, base=inputs["base"])
+        other = model.forward_decoder(latent, keep, key_mask, n, base=inputs["base"] + 1.0)
+    assert (one - other).abs().mean() > 1e-3  # the correction depends on the fill, not only on the tokens
+    assert LSM(get_config("tiny")).base_embed is None  # a direct model has nothing to correct
+
+
 def test_bf16_autocast_tracks_float32_training():
     """A short micro run under bfloat16 autocast follows the float32 loss curve within noise."""
     stream = WindowStream(TrainConfig(preset="micro", batch_size=8, participants_per_chunk=2, days_per_chunk=2))

@@ -34,3 +34,24 @@ def test_beats_linear_interpolation_on_bundled_windows(model, task):
             "sensors": masks.sensors(windows, n=6, rng=1)}[task]
     table = error_table({"model": model.impute(windows, mask), "linear": baselines.Linear().impute(windows, mask)}, windows, mask)
     assert table.loc[("model", "all"), "mse"] < 0.9 * table.loc[("linear", "all"), "mse"]
+
+
+@pytest.mark.xfail(strict=True, reason="today's lsm-2m was trained without calibration shifts: on these 56 windows "
+                   "extrapolation 60 rises 12.5% (random 4.3, interpolation 6.2, sensors 1.7); the device-robust "
+                   "weights of issue 18 must pass it, and then this mark goes")
+def test_calibration_shifts_raise_the_error_less_than_ten_percent(model, monkeypatch):
+    """Issue 18's calibration bound on a small set: per-participant device shifts (skin temperature
+    +-3 C, EDA x0.3 to x3, heart rate +-10 bpm), scored in the reference calibration on identical masks."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.syspath_prepend(str(root / "benchmarks"))
+    spec = importlib.util.spec_from_file_location("device_profiles", root / "benchmarks" / "device_profiles.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    windows = lsmkit.load_sample().isel(window=slice(0, None, 4))
+    tasks = {"random": [0.8], "interpolation": [60], "extrapolation": [60], "sensors": [6]}
+    rise = script.calibration(model, windows, seed=0, n_boot=0, tasks=tasks)["rise %"]
+    assert set(rise.index) == set(tasks)
+    assert (rise < 10).all(), rise.round(1).to_dict()

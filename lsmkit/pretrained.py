@@ -160,7 +160,8 @@ def export_weights(checkpoint: dict, path, *, notes: str = "", dtype: str = "flo
             "config": checkpoint["train_config"],
             "history": checkpoint["history"],
         },
-        "validation_mse": {k[4:]: v for k, v in last.items() if k.startswith("val_")},
+        "validation_mse": {k[4:]: v for k, v in last.items() if k[4:] in _TASK_NAMES},
+        "profiles": _profile_scores(last, checkpoint["train_config"].get("val_profiles") or []),
         "validation_data": "held-out simulated participants (lsmkit.train.validation_set)",
         "lsmkit_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -169,6 +170,21 @@ def export_weights(checkpoint: dict, path, *, notes: str = "", dtype: str = "flo
     card_path = path.with_suffix(".json")
     card_path.write_text(json.dumps(card, indent=1))
     return card_path
+
+
+_TASK_NAMES = ("random", "interpolation", "extrapolation", "sensors")
+
+
+def _profile_scores(last: dict, profiles) -> dict:
+    """The card's device profiles: each validated profile's device, channels and last validation MSE
+    per task (history keys ``val_<profile>_<task>``), so a user can see what the weights do on a device."""
+    from .channels import DEVICE_PROFILES, PROFILES
+
+    devices = {p.name: p.device for p in PROFILES}
+    return {name: {"device": devices[name], "channels": list(DEVICE_PROFILES[name]),
+                   "validation_mse": {task: last[f"val_{name}_{task}"] for task in _TASK_NAMES
+                                      if f"val_{name}_{task}" in last}}
+            for name in profiles}
 
 
 class PretrainedLSM:

@@ -57,6 +57,16 @@ def test_a_device_robust_run_resumes_exactly_and_validates_on_profiles(tmp_path)
     assert "val_heart_rate_only_sensors" not in keys  # one channel: nothing left to see
     assert all(np.isfinite(v) for k, v in history[-1].items() if k.startswith("val_"))
 
+    # the card lists the validated profiles with their last scores; validation_mse stays all-channel
+    card = lsmkit.load_pretrained(lsmkit.pretrained.export_weights(
+        load_checkpoint(tmp_path / "straight" / "checkpoint.pt"), tmp_path / "card" / "robust")).card
+    assert set(card["validation_mse"]) == {"random", "interpolation", "extrapolation", "sensors"}
+    assert list(card["profiles"]) == ["smartwatch", "heart_rate_only"]
+    watch = card["profiles"]["smartwatch"]
+    assert watch["channels"] == list(lsmkit.DEVICE_PROFILES["smartwatch"]) and "smartwatch" in watch["device"]
+    assert watch["validation_mse"]["interpolation"] == history[-1]["val_smartwatch_interpolation"]
+    assert set(card["profiles"]["heart_rate_only"]["validation_mse"]) == {"random", "interpolation", "extrapolation"}
+
 
 def test_instance_statistics_round_trip_and_survive_all_nan_and_constant_channels():
     rng = np.random.default_rng(0)

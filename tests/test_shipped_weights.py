@@ -36,12 +36,10 @@ def test_beats_linear_interpolation_on_bundled_windows(model, task):
     assert table.loc[("model", "all"), "mse"] < 0.9 * table.loc[("linear", "all"), "mse"]
 
 
-@pytest.mark.xfail(strict=True, reason="today's lsm-2m was trained without calibration shifts: on these 56 windows "
-                   "extrapolation 60 rises 12.5% (random 4.3, interpolation 6.2, sensors 1.7); the device-robust "
-                   "weights of issue 18 must pass it, and then this mark goes")
-def test_calibration_shifts_raise_the_error_less_than_ten_percent(model, monkeypatch):
-    """Issue 18's calibration bound on a small set: per-participant device shifts (skin temperature
-    +-3 C, EDA x0.3 to x3, heart rate +-10 bpm), scored in the reference calibration on identical masks."""
+def _calibration_rise(model, monkeypatch):
+    """Issue 18's calibration check on a small set: per-participant device shifts (skin temperature
+    +-3 C, EDA x0.3 to x3, heart rate +-10 bpm), scored in the reference calibration on identical masks;
+    the MSE rise in % per task."""
     import importlib.util
     from pathlib import Path
 
@@ -54,6 +52,24 @@ def test_calibration_shifts_raise_the_error_less_than_ten_percent(model, monkeyp
     tasks = {"random": [0.8], "interpolation": [60], "extrapolation": [60], "sensors": [6]}
     rise = script.calibration(model, windows, seed=0, n_boot=0, tasks=tasks)["rise %"]
     assert set(rise.index) == set(tasks)
+    return rise
+
+
+@pytest.mark.xfail(strict=True, reason="today's lsm-2m was trained without calibration shifts: on these 56 windows "
+                   "extrapolation 60 rises 12.5% (random 4.3, interpolation 6.2, sensors 1.7); the device-robust "
+                   "weights of issue 18 must pass it, and then this mark goes")
+def test_calibration_shifts_raise_the_error_less_than_ten_percent(model, monkeypatch):
+    rise = _calibration_rise(model, monkeypatch)
+    assert (rise < 10).all(), rise.round(1).to_dict()
+
+
+def test_the_candidate_meets_the_calibration_bound(monkeypatch):
+    """The device-robust candidate (calibration shifts and instance normalisation in training) passes the
+    bound the shipped weights miss; measured: every task within 1.3%."""
+    from pathlib import Path
+
+    card = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "candidates" / "lsm-2m-devices.json"
+    rise = _calibration_rise(lsmkit.load_pretrained(str(card)), monkeypatch)
     assert (rise < 10).all(), rise.round(1).to_dict()
 
 

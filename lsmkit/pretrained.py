@@ -28,6 +28,7 @@ import xarray as xr
 from . import masks
 from .channels import CHANNEL_NAMES, CHANNELS
 from .data import validate_windows
+from .evaluation import TASK_SIZES
 from .model import LSM, ModelConfig
 
 __all__ = ["DEFAULT_WEIGHTS", "PretrainedLSM", "load_pretrained", "list_pretrained", "export_weights"]
@@ -160,7 +161,7 @@ def export_weights(checkpoint: dict, path, *, notes: str = "", dtype: str = "flo
             "config": checkpoint["train_config"],
             "history": checkpoint["history"],
         },
-        "validation_mse": {k[4:]: v for k, v in last.items() if k[4:] in _TASK_NAMES},
+        "validation_mse": {k[4:]: v for k, v in last.items() if k[4:] in TASK_SIZES},
         "profiles": _profile_scores(last, checkpoint["train_config"].get("val_profiles") or []),
         "validation_data": "held-out simulated participants (lsmkit.train.validation_set)",
         "lsmkit_version": __version__,
@@ -172,9 +173,6 @@ def export_weights(checkpoint: dict, path, *, notes: str = "", dtype: str = "flo
     return card_path
 
 
-_TASK_NAMES = ("random", "interpolation", "extrapolation", "sensors")
-
-
 def _profile_scores(last: dict, profiles) -> dict:
     """The card's device profiles: each validated profile's device, channels and last validation MSE
     per task (history keys ``val_<profile>_<task>``), so a user can see what the weights do on a device."""
@@ -182,7 +180,7 @@ def _profile_scores(last: dict, profiles) -> dict:
 
     devices = {p.name: p.device for p in PROFILES}
     return {name: {"device": devices[name], "channels": list(DEVICE_PROFILES[name]),
-                   "validation_mse": {task: last[f"val_{name}_{task}"] for task in _TASK_NAMES
+                   "validation_mse": {task: last[f"val_{name}_{task}"] for task in TASK_SIZES
                                       if f"val_{name}_{task}" in last}}
             for name in profiles}
 

@@ -1,0 +1,22 @@
+"""Loading: a user's data in, recordings and window batches to and from disk.
+
+One module per kind of source, so that each format lives in one file named for it:
+
+- :mod:`~lsmkit.io.tables`: per-minute CSV/Parquet tables and DataFrames (:func:`read_table`);
+- :mod:`~lsmkit.io.stores`: netCDF and zarr stores (:func:`save`, lazy :func:`open_dataset`,
+  eager :func:`load_dataset`, :func:`iter_batches`).
+"""
+
+from .stores import RECORDING_CHUNKS, WINDOW_CHUNKS, iter_batches, load_dataset, open_dataset, save
+from .tables import DEFAULT_AGG, read_table
+
+__all__ = [
+    "read_table",
+    "save",
+    "open_dataset",
+    "load_dataset",
+    "iter_batches",
+    "DEFAULT_AGG",
+    "RECORDING_CHUNKS",
+    "WINDOW_CHUNKS",
+]

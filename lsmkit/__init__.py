@@ -27,6 +27,14 @@ def load_pretrained(name: str | None = None, **kwargs):
     return _load(name, **kwargs)
 
 
+def adapt(init, data, out_dir, **kwargs):
+    """Continue pretraining weights ``init`` on your own recordings; returns the exported card's path.
+    See :func:`lsmkit.adaptation.adapt` (imported lazily, like :func:`load_pretrained`)."""
+    from .adaptation import adapt as _adapt
+
+    return _adapt(init, data, out_dir, **kwargs)
+
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -59,6 +67,7 @@ __all__ = [
     "load_sample",
     "list_samples",
     "load_pretrained",
+    "adapt",
     "masks",
     "labels",
     "baselines",

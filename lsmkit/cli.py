@@ -4,6 +4,7 @@
     torchrun --nproc_per_node 2 -m lsmkit pretrain --out runs/2m    # DDP (gloo on CPU, nccl on GPU)
     lsmkit export runs/2m/checkpoint.pt lsmkit/weights/lsm-2m       # safetensors + JSON card
     lsmkit simulate --participants 16 --days 7 --seed 0 cohort.nc   # a cohort to a file
+    lsmkit adapt --from lsm-2m --data my_watch.nc --out runs/my-watch --steps 300   # to your recordings
     lsmkit sweep plan --out sweeps/s1 --presets tiny mini --windows 256 1024 --steps 500   # a scaling sweep
     lsmkit sweep run --out sweeps/s1 [--index 3]                    # all runs (or one); rerun to resume
 """
@@ -84,6 +85,20 @@ def _simulate(args) -> int:
     return 0
 
 
+def _adapt(args) -> int:
+    from .adaptation import adapt
+
+    data = args.data
+    if Path(data).suffix.lower() not in (".nc", ".zarr"):  # a device export: read it first
+        from .io import read_device
+
+        data = read_device(data, format=args.format)
+    card = adapt(args.init, data, args.out, steps=args.steps, held_out=args.held_out, by=args.by, seed=args.seed,
+                 until=args.until, progress=not args.no_progress, name=args.name)
+    print(f"wrote {card}; load it with lsmkit.load_pretrained({str(card)!r})")
+    return 0
+
+
 def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
     from .sweep import SweepConfig
 
@@ -145,6 +160,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, default=7)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_simulate)
+
+    p = sub.add_parser("adapt", help="continue pretraining from shipped weights on your own recordings")
+    p.add_argument("--from", dest="init", default="lsm-2m", help="shipped name or card path (default: lsm-2m)")
+    p.add_argument("--data", required=True,
+                   help="recordings or windows (.nc/.zarr), or a device export (see lsmkit.read_device)")
+    p.add_argument("--format", default=None, help="the device export's format (default: guessed)")
+    p.add_argument("--out", required=True, help="run folder (stores, checkpoint.pt, the exported card)")
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--held-out", type=float, default=0.25, help="share of days (or participants) for validation")
+    p.add_argument("--by", choices=("day", "participant"), default="day")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--until", type=int, default=None, help="stop after this step; rerun to resume")
+    p.add_argument("--name", default="adapted", help="the exported card's name")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=_adapt)
 
     p = sub.add_parser("sweep", help="a scaling sweep: presets x training-set sizes x steps")
     actions = p.add_subparsers(dest="action", required=True)

@@ -101,6 +101,7 @@ class TrainConfig:
     participants_per_chunk: int = 16
     days_per_chunk: int = 7
     windows: str | None = None  # stored windows (netCDF/zarr) instead of the simulator
+    val_data: str | None = None  # stored windows to validate on instead of simulated participants
     val_participants: int = 8
     val_windows: int = 256
     val_every: int = 200
@@ -174,34 +175,47 @@ class Normaliser:
         return z * self.std + self.mean
 
 
+#: Stored windows are read this many at a time (64 MB of 300-minute, 26-channel float32 windows), so
+#: pretraining on a store holds one block in memory whatever the store's size.
+STORE_BLOCK = 2048
+
+
+def open_windows(path, minutes: int) -> xr.DataArray:
+    """The ``signal`` of a window store, lazily (dask), with all 26 channels (absent ones NaN)."""
+    from .io import open_dataset
+
+    stored = open_dataset(path)["signal"]
+    if stored.dims != ("window", "time", "channel") or stored.sizes["time"] != minutes:
+        raise ValueError(f"{path} must hold windows of {minutes} minutes, got signal dims {dict(stored.sizes)}")
+    return stored.reindex(channel=list(CHANNEL_NAMES))  # absent channels become NaN
+
+
 class WindowStream:
     """Deterministic batches of windows from the simulator (chunk by chunk) or stored windows.
 
     ``position`` = (chunk, batch within chunk) is all the state there is; ``batch(position)``
-    returns the same array every time.
+    returns the same array every time. A store is read lazily, one block of :data:`STORE_BLOCK`
+    windows per chunk: each pass over the store visits its blocks in a new random order and
+    shuffles the windows within each block, so memory stays bounded however large the store is.
     """
 
     def __init__(self, config: TrainConfig):
         self.config = config
         self._cache: tuple[int, np.ndarray] | None = None
-        self._stored = None
-        if config.windows is not None:
-            from .io import open_dataset
-
-            stored = open_dataset(config.windows)["signal"]
-            if stored.dims != ("window", "time", "channel") or stored.sizes["time"] != config.minutes:
-                raise ValueError(f"{config.windows} must hold windows of {config.minutes} minutes, "
-                                 f"got signal dims {dict(stored.sizes)}")
-            self._stored = stored.reindex(channel=list(CHANNEL_NAMES))  # absent channels become NaN
+        self._stored = None if config.windows is None else open_windows(config.windows, config.minutes)
 
     def chunk(self, k: int) -> np.ndarray:
         """The k-th chunk of windows, shuffled: (W, T, C) float32 in physical units."""
         if self._cache is not None and self._cache[0] == k:
             return self._cache[1]
         c = self.config
-        if self._stored is not None:  # epoch k of the stored windows
-            order = np.random.default_rng([c.seed, 2, k]).permutation(self._stored.sizes["window"])
-            signal = self._stored.values[order]
+        if self._stored is not None:  # block k % n of pass k // n over the store
+            n_windows = self._stored.sizes["window"]
+            n_blocks = -(-n_windows // STORE_BLOCK)
+            block = np.random.default_rng([c.seed, 2, k // n_blocks]).permutation(n_blocks)[k % n_blocks]
+            rows = slice(block * STORE_BLOCK, min((block + 1) * STORE_BLOCK, n_windows))
+            signal = np.asarray(self._stored.isel(window=rows).values, dtype=np.float32)
+            signal = signal[np.random.default_rng([c.seed, 4, k]).permutation(len(signal))]
         else:
             cohort = simulate(c.participants_per_chunk, c.days_per_chunk, seed=np.random.SeedSequence([c.seed, 1, k]))
             signal = to_windows(cohort, c.minutes, stride=c.stride, max_missing=c.max_missing)["signal"].values
@@ -222,7 +236,13 @@ class WindowStream:
 
 
 def validation_set(config: TrainConfig) -> xr.Dataset:
-    """Held-out windows: participants drawn from a seed no training chunk uses."""
+    """Held-out windows: ``config.val_data`` (stored windows, e.g. a user's held-out days), or
+    simulated participants drawn from a seed no training chunk uses; at most ``val_windows`` of them."""
+    if config.val_data is not None:
+        signal = open_windows(config.val_data, config.minutes)
+        n = signal.sizes["window"]
+        keep = np.sort(np.random.default_rng([config.seed, 10]).permutation(n)[: config.val_windows])
+        return signal.isel(window=keep).load().to_dataset(name="signal")
     cohort = simulate(config.val_participants, config.days_per_chunk, seed=np.random.SeedSequence([config.seed, 9]))
     windows = to_windows(cohort, config.minutes, stride=config.minutes, max_missing=config.max_missing)
     n = min(config.val_windows, windows.sizes["window"])

@@ -105,7 +105,7 @@ def test_pretraining_probe_shortens_the_shipped_recipe_and_changes_nothing_else(
     shipped = card["training"]["config"]
     changed = {k for k, v in _plain(config).items() if k in shipped and v != shipped[k]}
     assert changed == {"steps", "val_every"}
-    added_since = {"patch", "channel_dropout", "calibration", "instance_norm", "residual", "bf16", "val_profiles", "init"}
+    added_since = {"patch", "channel_dropout", "calibration", "instance_norm", "residual", "bf16", "val_profiles", "init", "val_data"}
     assert {f.name for f in dataclasses.fields(config)} - set(shipped) <= added_since  # at their defaults
 
 

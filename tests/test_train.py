@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from lsmkit.train import (TrainConfig, WindowStream, augment, learning_rate, load_checkpoint, sample_task_masks,
-                          train)
+                          train, validation_set)
 
 TINY = TrainConfig(preset="tiny", steps=6, batch_size=8, val_every=3, checkpoint_every=2, val_windows=16,
                    participants_per_chunk=2, days_per_chunk=2, val_participants=2, seed=3)
@@ -215,3 +215,35 @@ def test_training_from_stored_windows(tmp_path):
     assert history[-1]["step"] == 3 and np.isfinite(history[-1]["train_loss"])
     with pytest.raises(ValueError, match="windows of 300 minutes"):
         WindowStream(TrainConfig(**{**TINY.__dict__, "windows": str(lsmkit.save(windows.isel(time=slice(0, 100)), tmp_path / "short.nc"))}))
+
+
+def test_stored_windows_stream_one_block_at_a_time_and_visit_every_window_once_per_pass(tmp_path, monkeypatch):
+    import lsmkit
+    from lsmkit import train as train_module
+
+    windows = lsmkit.load_sample().isel(window=slice(0, 20))
+    windows["signal"][:, 0, 0] = np.arange(20, dtype=np.float32)  # tag each window by its first heart rate
+    path = lsmkit.save(windows, tmp_path / "windows.nc")
+    monkeypatch.setattr(train_module, "STORE_BLOCK", 8)  # blocks of 8, 8 and 4 windows
+    stream = WindowStream(TrainConfig(**{**TINY.__dict__, "windows": str(path)}))
+    passes = [[stream.chunk(k) for k in range(p * 3, p * 3 + 3)] for p in range(2)]
+    for chunks in passes:
+        assert sorted(len(c) for c in chunks) == [4, 8, 8]  # never more than one block in memory
+        tags = np.concatenate([c[:, 0, 0] for c in chunks])
+        assert sorted(tags.tolist()) == list(range(20))  # every window once per pass
+    order = [np.concatenate([c[:, 0, 0] for c in chunks]).tolist() for chunks in passes]
+    assert order[0] != order[1]  # a new order each pass
+    again = WindowStream(TrainConfig(**{**TINY.__dict__, "windows": str(path)}))
+    assert np.array_equal(again.chunk(4), passes[1][1], equal_nan=True)  # deterministic from the seed
+
+
+def test_validation_on_stored_windows_takes_them_instead_of_simulated_participants(tmp_path):
+    import lsmkit
+
+    windows = lsmkit.load_sample().isel(window=slice(0, 12))
+    path = lsmkit.save(windows, tmp_path / "val.nc")
+    val = validation_set(TrainConfig(**{**TINY.__dict__, "val_data": str(path), "val_windows": 5}))
+    assert val.sizes["window"] == 5
+    stored = windows["signal"].values
+    for w in val["signal"].values:  # each one of the stored windows
+        assert any(np.array_equal(w, s, equal_nan=True) for s in stored)

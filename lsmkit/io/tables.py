@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import re
 import warnings
 import zoneinfo
 from collections.abc import Mapping

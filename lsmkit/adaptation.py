@@ -1,0 +1,202 @@
+"""Adapt pretrained weights to your own recordings: masked pretraining continued, self-supervised.
+
+:func:`adapt` continues the shipped (or any exported) weights' masked-autoencoder training on a
+user's own recordings or stored windows, with no labels: the same task masks, the device-profile
+recipe (whole channels removed, calibration shifts), validation on held-out days or participants
+of the user's data, a progress bar, a checkpoint every few steps (rerun the same call to resume,
+nothing lost on a crash) and an exported card that :func:`lsmkit.load_pretrained` loads by path.
+
+The split comes first and the windows are cut afterwards, so no training window overlaps a
+validation minute. Both sets are written to ``out_dir`` as stores and streamed from there
+(:class:`lsmkit.train.WindowStream`), so memory stays bounded whatever the data's size.
+
+    card = lsmkit.adapt("lsm-2m", my_recordings, "runs/my-watch", steps=300)
+    model = lsmkit.load_pretrained(card)
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .data import observed_channels, to_windows, validate_recordings, validate_windows
+
+__all__ = ["adapt", "split_held_out", "ADAPT_RECIPE"]
+
+#: What adapting changes in the weights' own training recipe (the rest is kept): a short run at a
+#: low peak learning rate, so that a few hundred steps on a few days move the weights towards the
+#: user's device without forgetting what the pretraining taught, and the device-profile recipe
+#: (issue 18) so that the model keeps working when some of the user's channels drop out.
+ADAPT_RECIPE: dict = {
+    "batch_size": 16,
+    "lr": 2e-4,
+    "warmup": 0.1,
+    "channel_dropout": 0.3,
+    "calibration": 0.3,
+    "val_every": 50,
+    "checkpoint_every": 25,
+    "val_windows": 64,
+    "val_profiles": (),
+}
+
+_TRAIN_STORE, _VAL_STORE = "adapt_train.nc", "adapt_validation.nc"
+
+
+def split_held_out(recordings: xr.Dataset, held_out: float = 0.25, by: str = "day") -> tuple[xr.Dataset, xr.Dataset]:
+    """Split recordings into (training, validation) recordings that share no minute.
+
+    ``by="day"`` keeps each participant's first whole days for training and the last
+    ``held_out`` share of days (at least one) for validation; ``by="participant"`` holds out the
+    last ``held_out`` share of participants (at least one) whole.
+    """
+    validate_recordings(recordings)
+    if by not in ("day", "participant"):
+        raise ValueError(f"by must be 'day' or 'participant', got {by!r}")
+    if isinstance(held_out, bool) or not isinstance(held_out, (int, float)) or not 0 < held_out < 1:
+        raise ValueError(f"held_out must be a share strictly between 0 and 1, got {held_out!r}")
+    if by == "participant":
+        n = recordings.sizes["participant"]
+        if n < 2:
+            raise ValueError(f"by='participant' needs at least 2 participants, got {n}; use by='day'")
+        n_val = min(n - 1, max(1, round(held_out * n)))
+        return recordings.isel(participant=slice(0, n - n_val)), recordings.isel(participant=slice(n - n_val, n))
+    days = recordings.sizes["time"] // 1440
+    if days < 2:
+        raise ValueError(f"by='day' needs at least 2 whole days of recordings, got {recordings.sizes['time']} "
+                         f"minutes; record longer or use by='participant'")
+    n_val = min(days - 1, max(1, round(held_out * days)))
+    cut = (days - n_val) * 1440
+    return _minutes(recordings, 0, cut), _minutes(recordings, cut, days * 1440)
+
+
+def _minutes(recordings: xr.Dataset, first: int, last: int) -> xr.Dataset:
+    """Minutes ``first`` to ``last`` of recordings, as recordings that start at minute ``first``."""
+    part = recordings.isel(time=slice(first, last))
+    start = part["start"].values + np.timedelta64(first, "m")
+    return part.assign_coords(time=part["time"] - first, start=("participant", start, part["start"].attrs))
+
+
+def _windows(data, minutes: int, stride: int, held_out: float, by: str) -> tuple[xr.Dataset, xr.Dataset]:
+    """(training, validation) window batches from recordings, or from a window batch split by window."""
+    if isinstance(data, (str, os.PathLike)):
+        from .io import open_dataset
+
+        data = open_dataset(data)
+    if not isinstance(data, xr.Dataset):
+        raise TypeError(f"data must be recordings, a window batch or the path of a store, got {type(data).__name__}")
+    if "signal" in data and data["signal"].dims[:1] == ("window",):  # windows: hold out the last share
+        validate_windows(data)
+        n = data.sizes["window"]
+        if data.sizes["time"] != minutes:
+            raise ValueError(f"the weights read windows of {minutes} minutes; these have {data.sizes['time']}")
+        if n < 2:
+            raise ValueError(f"need at least 2 windows to hold some out, got {n}")
+        n_val = min(n - 1, max(1, round(held_out * n)))
+        return data.isel(window=slice(0, n - n_val)), data.isel(window=slice(n - n_val, n))
+    train_rec, val_rec = split_held_out(data, held_out, by)
+    for what, part in (("training", train_rec), ("validation", val_rec)):
+        if not observed_channels(part):
+            raise ValueError(f"the {what} part of the data (by={by!r}, held_out={held_out}) holds no observed value; "
+                             f"the data needs more recorded time, or another split")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="no window", category=UserWarning)
+        return (to_windows(train_rec, minutes, stride=stride),
+                to_windows(val_rec, minutes, stride=minutes))
+
+
+def adapt(init: str, data, out_dir, *, steps: int = 300, held_out: float = 0.25, by: str = "day",
+          seed: int = 0, until: int | None = None, progress: bool = True, name: str = "adapted",
+          **recipe) -> Path:
+    """Continue the masked pretraining of weights ``init`` on your own data; returns the exported card.
+
+    Parameters
+    ----------
+    init : str
+        A shipped name (``"lsm-2m"``) or the path of an exported card to start from. The run keeps
+        its architecture, patch, window length and z-scoring statistics.
+    data : xarray.Dataset or path
+        Recordings (e.g. from :func:`lsmkit.read_device` or :func:`lsmkit.read_table`) or a window
+        batch, in memory or as a netCDF/zarr store.
+    out_dir : path
+        Receives the training and validation stores, ``checkpoint.pt`` (every
+        ``checkpoint_every`` steps) and the exported card ``<name>.json`` with its weights.
+    steps : int, default 300
+        Training steps (batches of ``batch_size`` windows); ``benchmarks/adapt.py`` measures
+        their rate.
+    held_out, by
+        What validation sees: the last ``held_out`` share of each participant's days (``by="day"``)
+        or of the participants (``by="participant"``); for a window batch, of its windows.
+    seed : int
+        Everything random (masks, augmentations, batch order) follows from it.
+    until : int, optional
+        Stop after this step (with a checkpoint and an export); the same call later resumes.
+    progress : bool
+        Show a progress bar.
+    name : str
+        The exported card's name.
+    **recipe
+        :class:`lsmkit.train.TrainConfig` fields overriding :data:`ADAPT_RECIPE` and the weights'
+        recipe (e.g. ``lr=1e-4``, ``channel_dropout=0``).
+
+    Returns
+    -------
+    pathlib.Path
+        The card, ``out_dir / f"{name}.json"``; its ``training.steps`` says how far the run got.
+    """
+    from .pretrained import export_weights, load_pretrained
+    from .train import TrainConfig, load_checkpoint, train
+
+    source = load_pretrained(init)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shipped = source.card["training"]["config"]
+    minutes, stride = int(source.card["window_minutes"]), int(shipped.get("stride", 60))
+    train_path, val_path = out_dir / _TRAIN_STORE, out_dir / _VAL_STORE
+    if not (train_path.exists() and val_path.exists()):  # a resumed run reuses its stores
+        train_windows, val_windows = _windows(data, minutes, stride, held_out, by)
+        for what, windows in (("training", train_windows), ("validation", val_windows)):
+            if windows.sizes["window"] == 0:
+                raise ValueError(f"no {what} window of {minutes} minutes with at most half its values missing; "
+                                 f"the data needs more recorded time")
+        _save_pair(train_windows, val_windows, train_path, val_path)
+    keep = {k: v for k, v in shipped.items() if k in {f for f in TrainConfig.__dataclass_fields__}}
+    keep.update(ADAPT_RECIPE)
+    keep.update(recipe)
+    keep.update(steps=steps, seed=seed, init=str(init), windows=str(train_path), val_data=str(val_path))
+    keep = {k: tuple(v) if isinstance(v, list) else v for k, v in keep.items()}
+    config = TrainConfig(**keep)
+    train(config, out_dir, until=until, progress=progress)
+    checkpoint = load_checkpoint(out_dir / "checkpoint.pt")
+    notes = (f"adapted from {init} on {config.windows} ({_count(train_path)} windows; validation on "
+             f"{_count(val_path)} held-out windows, by {by}); observed channels: "
+             f"{', '.join(_observed(val_path))}")
+    return export_weights(checkpoint, out_dir / name, notes=notes)
+
+
+def _save_pair(train_windows: xr.Dataset, val_windows: xr.Dataset, train_path: Path, val_path: Path) -> None:
+    """Write both stores, the validation one last, so that a crash in between leaves no pair behind."""
+    from .io import save
+
+    for path in (val_path, train_path):
+        path.unlink(missing_ok=True)
+    save(train_windows, train_path)
+    tmp = val_path.with_name(val_path.stem + ".tmp.nc")
+    save(val_windows, tmp, overwrite=True)
+    os.replace(tmp, val_path)
+
+
+def _observed(path: Path) -> list[str]:
+    from .io import load_dataset
+
+    return list(observed_channels(load_dataset(path)))
+
+
+def _count(path: Path) -> int:
+    from .io import open_dataset
+
+    return int(open_dataset(path).sizes["window"])
+

@@ -1,0 +1,116 @@
+"""Adapting weights to a user's recordings (lsmkit.adapt, ``lsmkit adapt``): held-out split, resume, export."""
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import lsmkit
+from lsmkit.adaptation import ADAPT_RECIPE, adapt, split_held_out
+from lsmkit.pretrained import export_weights
+from lsmkit.train import TrainConfig, load_checkpoint, train
+
+FAST = dict(steps=4, val_every=2, checkpoint_every=1, batch_size=8, val_windows=8, progress=False)
+
+
+@pytest.fixture(scope="module")
+def base_card(tmp_path_factory):
+    """A tiny model exported as a card, standing in for the shipped weights."""
+    out = tmp_path_factory.mktemp("base")
+    config = TrainConfig(preset="tiny", steps=2, batch_size=8, val_every=2, checkpoint_every=2, val_windows=8,
+                         participants_per_chunk=2, days_per_chunk=1, val_participants=1)
+    train(config, out, progress=False)
+    return str(export_weights(load_checkpoint(out / "checkpoint.pt"), out / "tiny"))
+
+
+@pytest.fixture(scope="module")
+def watch():
+    """Three days of two participants as a smartwatch records them."""
+    return lsmkit.restrict(lsmkit.simulate(2, 3, seed=5), "smartwatch")
+
+
+def test_split_by_day_keeps_the_last_days_apart_and_shares_no_minute(watch):
+    train_rec, val_rec = split_held_out(watch, held_out=0.34, by="day")
+    assert train_rec.sizes["time"] == 2 * 1440 and val_rec.sizes["time"] == 1440
+    day3 = watch["start"].values + np.timedelta64(2 * 1440, "m")
+    np.testing.assert_array_equal(val_rec["start"].values, day3)  # validation starts on day 3
+    np.testing.assert_array_equal(train_rec["start"].values, watch["start"].values)
+    np.testing.assert_array_equal(val_rec["signal"].values, watch["signal"].values[:, 2880:4320])
+
+
+def test_split_by_participant_holds_out_whole_participants(watch):
+    train_rec, val_rec = split_held_out(watch, held_out=0.5, by="participant")
+    assert list(train_rec["participant"].values) == [watch["participant"].values[0]]
+    assert list(val_rec["participant"].values) == [watch["participant"].values[1]]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(by="week"), "by must be 'day' or 'participant'"),
+    (dict(held_out=0), "strictly between 0 and 1"),
+    (dict(held_out=1.5), "strictly between 0 and 1"),
+    (dict(held_out=True), "strictly between 0 and 1"),
+])
+def test_split_refuses_bad_arguments(watch, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        split_held_out(watch, **kwargs)
+
+
+def test_split_needs_two_days_or_two_participants(watch):
+    with pytest.raises(ValueError, match="at least 2 whole days"):
+        split_held_out(watch.isel(time=slice(0, 2000)), by="day")
+    with pytest.raises(ValueError, match="at least 2 participants"):
+        split_held_out(watch.isel(participant=[0]), by="participant")
+
+
+def test_adapt_exports_a_card_that_loads_and_validates_on_held_out_days(base_card, watch, tmp_path):
+    card = adapt(base_card, watch, tmp_path, **FAST)
+    model = lsmkit.load_pretrained(str(card))
+    assert model.card["training"]["steps"] == 4
+    config = model.card["training"]["config"]
+    assert config["init"] == base_card and config["lr"] == ADAPT_RECIPE["lr"]
+    assert config["channel_dropout"] == ADAPT_RECIPE["channel_dropout"]
+    assert set(model.card["validation_mse"]) == {"random", "interpolation", "extrapolation", "sensors"}
+    val = lsmkit.load_dataset(tmp_path / "adapt_validation.nc")
+    training = lsmkit.load_dataset(tmp_path / "adapt_train.nc")
+    # validation windows start on the held-out third day; no training window reaches into it
+    day3 = watch["start"].values[:, None] + np.timedelta64(2 * 1440, "m")
+    assert (val["start"].values >= day3.min()).all()
+    assert (training["start"].values + np.timedelta64(300, "m") <= day3.max()).all()
+    assert lsmkit.observed_channels(val) == list(lsmkit.profile_channels("smartwatch"))
+    # the weights moved away from the base weights
+    base = load_file(base_card.replace(".json", ".safetensors"))
+    moved = load_file(str(card).replace(".json", ".safetensors"))
+    assert any(not torch.equal(base[k], moved[k]) for k in base)
+
+
+def test_adapt_stopped_with_until_resumes_to_the_weights_of_an_uninterrupted_run(base_card, watch, tmp_path):
+    adapt(base_card, watch, tmp_path / "straight", **FAST)
+    first = adapt(base_card, watch, tmp_path / "parts", until=2, **FAST)
+    assert lsmkit.load_pretrained(str(first)).card["training"]["steps"] == 2
+    adapt(base_card, watch, tmp_path / "parts", **FAST)
+    a, b = (load_checkpoint(tmp_path / d / "checkpoint.pt") for d in ("straight", "parts"))
+    assert a["step"] == b["step"] == 4
+    for name in a["model"]:
+        assert torch.equal(a["model"][name], b["model"][name]), name
+
+
+def test_adapt_on_a_window_batch_holds_out_its_last_windows(base_card, tmp_path):
+    windows = lsmkit.load_sample().isel(window=slice(0, 16))
+    adapt(base_card, windows, tmp_path, held_out=0.25, **FAST)
+    val = lsmkit.load_dataset(tmp_path / "adapt_validation.nc")
+    np.testing.assert_array_equal(val["signal"].values, windows["signal"].values[12:])
+
+
+def test_adapt_refuses_data_too_short_for_one_window(base_card, watch, tmp_path):
+    with pytest.raises(ValueError, match="validation part of the data .* holds no observed value"):
+        adapt(base_card, watch.where(watch["time"] < 100), tmp_path, **FAST)
+
+
+def test_the_command_line_adapts_a_stored_recording(base_card, watch, tmp_path, capsys):
+    from lsmkit.cli import main
+
+    data = lsmkit.save(watch, tmp_path / "watch.nc")
+    assert main(["adapt", "--from", base_card, "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "2",
+                 "--no-progress", "--name", "mine"]) == 0
+    assert "load it with lsmkit.load_pretrained" in capsys.readouterr().out
+    assert lsmkit.load_pretrained(str(tmp_path / "run" / "mine.json")).card["training"]["steps"] == 2

@@ -9,11 +9,11 @@ from .channels import (CHANNEL_NAMES, CHANNELS, DEVICE_PROFILES, PROFILES, SENSO
                        profile_channels, profile_table, resolve_channel)
 from .data import (decode_labels, local_time, make_recordings, make_windows, missing_fraction, observed_channels,
                    restrict, to_windows)
-from .io import iter_batches, load_dataset, open_dataset, read_table, save
+from .io import DEVICE_FORMATS, iter_batches, load_dataset, open_dataset, read_device, read_table, save
 from .samples import list_samples, load_sample
 from .simulator import simulate
 from .evaluation import TASK_SIZES, evaluate
-from . import baselines, labels, masks, metrics, plots, scaling, sweep
+from . import baselines, features, labels, masks, metrics, plots, scaling, sweep
 from . import probe_plots, scaling_plots
 
 
@@ -60,6 +60,8 @@ __all__ = [
     "evaluate",
     "TASK_SIZES",
     "read_table",
+    "read_device",
+    "DEVICE_FORMATS",
     "save",
     "open_dataset",
     "load_dataset",
@@ -71,6 +73,7 @@ __all__ = [
     "masks",
     "labels",
     "baselines",
+    "features",
     "metrics",
     "plots",
     "scaling",

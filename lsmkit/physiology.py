@@ -6,7 +6,8 @@ autocorrelation ``rho``. Two routes lead to the per-minute statistics of the reg
 (median, 20th and 80th percentile, RMSSD, SDNN, Shannon entropies of RR and of RR differences):
 
 * :func:`simulate_beats` + :func:`rr_statistics` draw the beats and measure them, exactly as a
-  device would. This is the reference, and too slow to feed training on the fly.
+  device would (:func:`lsmkit.features.rr_statistics`, re-exported here, is the definition the
+  device readers use too). This is the reference, and too slow to feed training on the fly.
 * :func:`sample_rr_statistics` draws the per-minute statistics directly from their sampling
   distributions under the same model (chi-square for the sample SD, the AR(1) relation
   ``RMSSD = sigma * sqrt(2 (1 - rho))``, and a plug-in entropy table measured once on simulated
@@ -24,6 +25,9 @@ from functools import lru_cache
 import numpy as np
 from scipy.signal import lfilter
 
+# One definition of the per-minute RR statistics, shared with the device readers.
+from .features import ENTROPY_BIN_MS, rr_statistics, shannon_entropy
+
 __all__ = [
     "ENTROPY_BIN_MS",
     "rr_sigma",
@@ -33,8 +37,6 @@ __all__ = [
     "shannon_entropy",
 ]
 
-#: Histogram bin width for the Shannon entropies, as in common HRV toolboxes.
-ENTROPY_BIN_MS = 8.0
 _Z80 = 0.8416212335729143  # standard normal 80th percentile
 
 
@@ -53,28 +55,6 @@ def simulate_beats(mu: float, sigma: float, rho: float, n: int, rng: np.random.G
     x0 = rng.standard_normal() * sigma  # start in the stationary distribution
     x, _ = lfilter([1.0], [1.0, -rho], innovations, zi=[rho * x0])
     return mu + x
-
-
-def shannon_entropy(values, bin_ms: float = ENTROPY_BIN_MS) -> float:
-    """Plug-in Shannon entropy (bits) of values histogrammed in ``bin_ms`` bins."""
-    _, counts = np.unique(np.floor(np.asarray(values) / bin_ms), return_counts=True)
-    p = counts / counts.sum()
-    return float(-(p * np.log2(p)).sum())
-
-
-def rr_statistics(rr) -> dict[str, float]:
-    """The registry's per-minute RR statistics measured on one minute of intervals (ms)."""
-    rr = np.asarray(rr, dtype=float)
-    diff = np.diff(rr)
-    return {
-        "rr_median": float(np.median(rr)),
-        "rr_p20": float(np.percentile(rr, 20)),
-        "rr_p80": float(np.percentile(rr, 80)),
-        "rmssd": float(np.sqrt(np.mean(diff**2))),
-        "sdnn": float(np.std(rr, ddof=1)),
-        "rr_entropy": shannon_entropy(rr),
-        "rr_diff_entropy": shannon_entropy(diff),
-    }
 
 
 _TABLE_SIGMA = np.geomspace(0.5, 400.0, 41)  # ms

@@ -80,7 +80,7 @@ def _minutes(recordings: xr.Dataset, first: int, last: int) -> xr.Dataset:
     return part.assign_coords(time=part["time"] - first, start=("participant", start, part["start"].attrs))
 
 
-def _windows(data, minutes: int, stride: int, held_out: float, by: str) -> tuple[xr.Dataset, xr.Dataset]:
+def _windows(data, minutes: int, stride: int, held_out: float, by: str, max_missing: float):
     """(training, validation) window batches from recordings, or from a window batch split by window."""
     if isinstance(data, (str, os.PathLike)):
         from .io import open_dataset
@@ -104,13 +104,13 @@ def _windows(data, minutes: int, stride: int, held_out: float, by: str) -> tuple
                              f"the data needs more recorded time, or another split")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="no window", category=UserWarning)
-        return (to_windows(train_rec, minutes, stride=stride),
-                to_windows(val_rec, minutes, stride=minutes))
+        return (to_windows(train_rec, minutes, stride=stride, max_missing=max_missing),
+                to_windows(val_rec, minutes, stride=minutes, max_missing=max_missing))
 
 
 def adapt(init: str, data, out_dir, *, steps: int = 300, held_out: float = 0.25, by: str = "day",
-          seed: int = 0, until: int | None = None, progress: bool = True, name: str = "adapted",
-          **recipe) -> Path:
+          max_missing: float = 0.5, seed: int = 0, until: int | None = None, progress: bool = True,
+          name: str = "adapted", **recipe) -> Path:
     """Continue the masked pretraining of weights ``init`` on your own data; returns the exported card.
 
     Parameters
@@ -130,6 +130,10 @@ def adapt(init: str, data, out_dir, *, steps: int = 300, held_out: float = 0.25,
     held_out, by
         What validation sees: the last ``held_out`` share of each participant's days (``by="day"``)
         or of the participants (``by="participant"``); for a window batch, of its windows.
+    max_missing : float, default 0.5
+        Windows cut from recordings keep at most this share of missing values, counted over the
+        channels the data carries (:func:`lsmkit.to_windows`). Exports that sample every few
+        minutes (an Apple Watch's heart rate at rest) need a value closer to 1.
     seed : int
         Everything random (masks, augmentations, batch order) follows from it.
     until : int, optional
@@ -157,11 +161,12 @@ def adapt(init: str, data, out_dir, *, steps: int = 300, held_out: float = 0.25,
     minutes, stride = int(source.card["window_minutes"]), int(shipped.get("stride", 60))
     train_path, val_path = out_dir / _TRAIN_STORE, out_dir / _VAL_STORE
     if not (train_path.exists() and val_path.exists()):  # a resumed run reuses its stores
-        train_windows, val_windows = _windows(data, minutes, stride, held_out, by)
+        train_windows, val_windows = _windows(data, minutes, stride, held_out, by, max_missing)
         for what, windows in (("training", train_windows), ("validation", val_windows)):
             if windows.sizes["window"] == 0:
-                raise ValueError(f"no {what} window of {minutes} minutes with at most half its values missing; "
-                                 f"the data needs more recorded time")
+                raise ValueError(f"no {what} window of {minutes} minutes with at most {max_missing:.0%} of its values "
+                                 f"missing: the data needs more recorded time or, when the device samples sparsely "
+                                 f"(every few minutes), a larger max_missing")
         _save_pair(train_windows, val_windows, train_path, val_path)
     keep = {k: v for k, v in shipped.items() if k in {f for f in TrainConfig.__dataclass_fields__}}
     keep.update(ADAPT_RECIPE)

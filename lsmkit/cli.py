@@ -93,8 +93,9 @@ def _adapt(args) -> int:
         from .io import read_device
 
         data = read_device(data, format=args.format)
-    card = adapt(args.init, data, args.out, steps=args.steps, held_out=args.held_out, by=args.by, seed=args.seed,
-                 until=args.until, progress=not args.no_progress, name=args.name)
+    card = adapt(args.init, data, args.out, steps=args.steps, held_out=args.held_out, by=args.by,
+                 max_missing=args.max_missing, seed=args.seed, until=args.until, progress=not args.no_progress,
+                 name=args.name)
     print(f"wrote {card}; load it with lsmkit.load_pretrained({str(card)!r})")
     return 0
 
@@ -170,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--held-out", type=float, default=0.25, help="share of days (or participants) for validation")
     p.add_argument("--by", choices=("day", "participant"), default="day")
+    p.add_argument("--max-missing", type=float, default=0.5,
+                   help="largest missing share of a window (raise it for exports that sample every few minutes)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--until", type=int, default=None, help="stop after this step; rerun to resume")
     p.add_argument("--name", default="adapted", help="the exported card's name")

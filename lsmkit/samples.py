@@ -23,7 +23,8 @@ import xarray as xr
 
 from .data import to_windows, validate_recordings
 
-__all__ = ["SAMPLES", "list_samples", "load_sample", "sample_path", "pack_recordings", "unpack_recordings"]
+__all__ = ["SAMPLES", "list_samples", "load_sample", "sample_path", "real_fit_files", "pack_recordings",
+           "unpack_recordings"]
 
 MANTISSA_BITS = 9
 
@@ -81,6 +82,13 @@ def sample_path(name: str) -> Path:
     """Path of a bundled sample's file (inside the installed package)."""
     sample = _get(name)
     return Path(str(resources.files("lsmkit.data_samples").joinpath(sample.file)))
+
+
+def real_fit_files() -> Path:
+    """The folder of three real FIT activity files bundled from sweat 0.25.0 (MIT; provenance in
+    ``data_samples/README.md``), for :func:`lsmkit.read_device`: ``read_device(real_fit_files(),
+    participant="file")`` reads each file as one participant."""
+    return Path(str(resources.files("lsmkit.data_samples").joinpath("fit")))
 
 
 def _get(name: str) -> Sample:

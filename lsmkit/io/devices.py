@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from pathlib import Path
 
 import xarray as xr
@@ -94,4 +95,15 @@ def read_device(path, format: str | None = None, **options) -> xr.Dataset:
     path = _check_path(path)
     if format is None:
         format = guess_format(path)
-    return _reader(format).read(path, **options)
+    reader = _reader(format)
+    notes: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:  # re-issued below, pointing at the caller's line
+            warnings.simplefilter("always")
+            try:
+                return reader.read(path, **options)
+            finally:
+                notes = list(caught)
+    finally:  # also when reading fails: what was changed before the error still counts
+        for note in notes:
+            warnings.warn(note.message, note.category, stacklevel=2)

@@ -282,7 +282,7 @@ def read(path, *, participant: str | None = None, axis: int = 2, on_out_of_range
     rec.attrs.update(source=path.name, format="empatica_e4",
                      device="Empatica E4" + (f" (serial {serial.group(1).upper()})" if serial else ""),
                      skipped=_skipped(session))
-    if rec.attrs["skipped"]:
+    if rec.attrs["skipped"] != "nothing":
         warnings.warn(f"{path.name}: left out {rec.attrs['skipped']}", UserWarning, stacklevel=2)
     return rec
 
@@ -326,7 +326,7 @@ def _skipped(session) -> str:
     left = [n for n in session.members if n not in _MAPPED]
     notes = {"BVP.csv": "BVP.csv (64 Hz pulse wave; its beats are in IBI.csv)",
              "tags.csv": "tags.csv (button presses)", "info.txt": "info.txt (format notes)"}
-    return ", ".join(notes.get(n, n) for n in left)
+    return ", ".join(notes.get(n, n) for n in left) or "nothing"  # as the other readers say it
 
 
 # ---- write_example --------------------------------------------------------------------------------

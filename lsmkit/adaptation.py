@@ -7,8 +7,12 @@ of the user's data, a progress bar, a checkpoint every few steps (rerun the same
 nothing lost on a crash) and an exported card that :func:`lsmkit.load_pretrained` loads by path.
 
 The split comes first and the windows are cut afterwards, so no training window overlaps a
-validation minute. Both sets are written to ``out_dir`` as stores and streamed from there
-(:class:`lsmkit.train.WindowStream`), so memory stays bounded whatever the data's size.
+validation minute (a window batch is split by each participant's window starts, dropping training
+windows that reach into the held-out ones). Both sets are written to ``out_dir`` as stores, the
+training windows shuffled, and training streams them from there one block at a time
+(:class:`lsmkit.train.WindowStream`); recordings passed in memory are windowed in memory first
+(about five times their size at the shipped stride of 60 minutes). ``adapt_split.json`` records the
+data and split, so that a rerun resumes only the same run.
 
     card = lsmkit.adapt("lsm-2m", my_recordings, "runs/my-watch", steps=300)
     model = lsmkit.load_pretrained(card)
@@ -16,6 +20,7 @@ validation minute. Both sets are written to ``out_dir`` as stores and streamed f
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from pathlib import Path
@@ -25,7 +30,7 @@ import xarray as xr
 
 from .data import observed_channels, to_windows, validate_recordings, validate_windows
 
-__all__ = ["adapt", "split_held_out", "ADAPT_RECIPE"]
+__all__ = ["adapt", "split_held_out", "split_windows", "ADAPT_RECIPE"]
 
 #: What adapting changes in the weights' own training recipe (the rest is kept): a short run at a
 #: low peak learning rate, so that a few hundred steps on a few days move the weights towards the
@@ -43,7 +48,7 @@ ADAPT_RECIPE: dict = {
     "val_profiles": (),
 }
 
-_TRAIN_STORE, _VAL_STORE = "adapt_train.nc", "adapt_validation.nc"
+_TRAIN_STORE, _VAL_STORE, _MANIFEST = "adapt_train.nc", "adapt_validation.nc", "adapt_split.json"
 
 
 def split_held_out(recordings: xr.Dataset, held_out: float = 0.25, by: str = "day") -> tuple[xr.Dataset, xr.Dataset]:
@@ -80,6 +85,45 @@ def _minutes(recordings: xr.Dataset, first: int, last: int) -> xr.Dataset:
     return part.assign_coords(time=part["time"] - first, start=("participant", start, part["start"].attrs))
 
 
+def split_windows(windows: xr.Dataset, held_out: float = 0.25, by: str = "day") -> tuple[xr.Dataset, xr.Dataset]:
+    """Split a window batch into (training, validation) batches that share no minute.
+
+    ``by="day"`` holds out each participant's last ``held_out`` share of windows (by ``start``) and
+    drops that participant's training windows that reach into the first held-out one (windows cut
+    with a stride shorter than their length overlap); ``by="participant"`` holds out the last
+    ``held_out`` share of participants whole. Participants with a single window only train.
+    """
+    if by not in ("day", "participant"):
+        raise ValueError(f"by must be 'day' or 'participant', got {by!r}")
+    if isinstance(held_out, bool) or not isinstance(held_out, (int, float)) or not 0 < held_out < 1:
+        raise ValueError(f"held_out must be a share strictly between 0 and 1, got {held_out!r}")
+    who = np.asarray(windows["participant"].values).astype(str)
+    start = windows["start"].values
+    length = np.timedelta64(windows.sizes["time"], "m")
+    people = list(dict.fromkeys(who))
+    train, val = np.zeros(len(who), bool), np.zeros(len(who), bool)
+    if by == "participant":
+        if len(people) < 2:
+            raise ValueError(f"by='participant' needs windows of at least 2 participants, got {len(people)}; use by='day'")
+        n_val = min(len(people) - 1, max(1, round(held_out * len(people))))
+        val = np.isin(who, people[len(people) - n_val:])
+        train = ~val
+    else:
+        for person in people:
+            rows = np.flatnonzero(who == person)
+            rows = rows[np.argsort(start[rows], kind="stable")]
+            if len(rows) < 2:
+                train[rows] = True
+                continue
+            n_val = min(len(rows) - 1, max(1, round(held_out * len(rows))))
+            val[rows[len(rows) - n_val:]] = True
+            cutoff = start[rows[len(rows) - n_val]]
+            train[rows[: len(rows) - n_val]] = start[rows[: len(rows) - n_val]] + length <= cutoff
+    if not val.any():
+        raise ValueError("no participant has 2 or more windows to hold one out; pass more windows or by='participant'")
+    return windows.isel(window=np.flatnonzero(train)), windows.isel(window=np.flatnonzero(val))
+
+
 def _windows(data, minutes: int, stride: int, held_out: float, by: str, max_missing: float):
     """(training, validation) window batches from recordings, or from a window batch split by window."""
     if isinstance(data, (str, os.PathLike)):
@@ -88,15 +132,11 @@ def _windows(data, minutes: int, stride: int, held_out: float, by: str, max_miss
         data = open_dataset(data)
     if not isinstance(data, xr.Dataset):
         raise TypeError(f"data must be recordings, a window batch or the path of a store, got {type(data).__name__}")
-    if "signal" in data and data["signal"].dims[:1] == ("window",):  # windows: hold out the last share
+    if "signal" in data and data["signal"].dims[:1] == ("window",):
         validate_windows(data)
-        n = data.sizes["window"]
         if data.sizes["time"] != minutes:
             raise ValueError(f"the weights read windows of {minutes} minutes; these have {data.sizes['time']}")
-        if n < 2:
-            raise ValueError(f"need at least 2 windows to hold some out, got {n}")
-        n_val = min(n - 1, max(1, round(held_out * n)))
-        return data.isel(window=slice(0, n - n_val)), data.isel(window=slice(n - n_val, n))
+        return split_windows(data, held_out, by)
     train_rec, val_rec = split_held_out(data, held_out, by)
     for what, part in (("training", train_rec), ("validation", val_rec)):
         if not observed_channels(part):
@@ -158,22 +198,35 @@ def adapt(init: str, data, out_dir, *, steps: int = 300, held_out: float = 0.25,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     shipped = source.card["training"]["config"]
-    minutes, stride = int(source.card["window_minutes"]), int(shipped.get("stride", 60))
+    minutes = int(source.card["window_minutes"])
     train_path, val_path = out_dir / _TRAIN_STORE, out_dir / _VAL_STORE
-    if not (train_path.exists() and val_path.exists()):  # a resumed run reuses its stores
-        train_windows, val_windows = _windows(data, minutes, stride, held_out, by, max_missing)
-        for what, windows in (("training", train_windows), ("validation", val_windows)):
-            if windows.sizes["window"] == 0:
-                raise ValueError(f"no {what} window of {minutes} minutes with at most {max_missing:.0%} of its values "
-                                 f"missing: the data needs more recorded time or, when the device samples sparsely "
-                                 f"(every few minutes), a larger max_missing")
-        _save_pair(train_windows, val_windows, train_path, val_path)
-    keep = {k: v for k, v in shipped.items() if k in {f for f in TrainConfig.__dataclass_fields__}}
+    keep = {k: v for k, v in shipped.items() if k in TrainConfig.__dataclass_fields__}
     keep.update(ADAPT_RECIPE)
+    keep.update(max_missing=max_missing)
     keep.update(recipe)
     keep.update(steps=steps, seed=seed, init=str(init), windows=str(train_path), val_data=str(val_path))
-    keep = {k: tuple(v) if isinstance(v, list) else v for k, v in keep.items()}
-    config = TrainConfig(**keep)
+    config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in keep.items()})
+    split = {"init": str(init), "data": _describe(data), "held_out": held_out, "by": by, "minutes": minutes,
+             "stride": config.stride, "max_missing": config.max_missing, "seed": seed}
+    manifest = out_dir / _MANIFEST
+    if train_path.exists() and val_path.exists() and manifest.exists():  # a resumed run reuses its stores
+        if json.loads(manifest.read_text()) != split:
+            raise ValueError(f"{out_dir} holds an adapting run on other data or another split "
+                             f"({manifest.name}: {manifest.read_text().strip()}); use another out_dir")
+    else:
+        train_windows, val_windows = _windows(data, minutes, config.stride, held_out, by, config.max_missing)
+        for what, windows in (("training", train_windows), ("validation", val_windows)):
+            if windows.sizes["window"] == 0:
+                raise ValueError(f"no {what} window of {minutes} minutes with at most {config.max_missing:.0%} of "
+                                 f"its values missing: the data needs more recorded time or, when the device samples "
+                                 f"sparsely (every few minutes), a larger max_missing")
+        if train_windows.sizes["window"] < config.batch_size:
+            raise ValueError(f"{train_windows.sizes['window']} training windows, fewer than one batch of "
+                             f"{config.batch_size}: adapt on more recorded time or pass a smaller batch_size")
+        # shuffled once on disk, so that every block the stream reads mixes participants and days
+        order = np.random.default_rng([seed, 61]).permutation(train_windows.sizes["window"])
+        _save_pair(train_windows.isel(window=order), val_windows, train_path, val_path)
+        manifest.write_text(json.dumps(split) + "\n")
     train(config, out_dir, until=until, progress=progress)
     checkpoint = load_checkpoint(out_dir / "checkpoint.pt")
     notes = (f"adapted from {init} on {config.windows} ({_count(train_path)} windows; validation on "
@@ -192,6 +245,18 @@ def _save_pair(train_windows: xr.Dataset, val_windows: xr.Dataset, train_path: P
     tmp = val_path.with_name(val_path.stem + ".tmp.nc")
     save(val_windows, tmp, overwrite=True)
     os.replace(tmp, val_path)
+
+
+def _describe(data) -> dict:
+    """What identifies the data a run adapts on, cheaply: a store's path, or an in-memory dataset's
+    sizes, participants and first start."""
+    if isinstance(data, (str, os.PathLike)):
+        return {"path": str(Path(data).resolve())}
+    if not isinstance(data, xr.Dataset):
+        return {"type": type(data).__name__}
+    return {"sizes": {str(k): int(v) for k, v in data.sizes.items()},
+            "participants": [str(v) for v in np.unique(np.asarray(data["participant"].values).astype(str))][:50],
+            "first_start": str(np.asarray(data["start"].values).min()) if "start" in data.coords else None}
 
 
 def _observed(path: Path) -> list[str]:

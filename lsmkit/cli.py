@@ -92,7 +92,13 @@ def _adapt(args) -> int:
     if Path(data).suffix.lower() not in (".nc", ".zarr"):  # a device export: read it first
         from .io import read_device
 
-        data = read_device(data, format=args.format)
+        options = {}
+        for item in args.read or []:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise ValueError(f"--read takes KEY=VALUE (a read_device option), got {item!r}")
+            options[key.replace("-", "_")] = value
+        data = read_device(data, format=args.format, **options)
     card = adapt(args.init, data, args.out, steps=args.steps, held_out=args.held_out, by=args.by,
                  max_missing=args.max_missing, seed=args.seed, until=args.until, progress=not args.no_progress,
                  name=args.name)
@@ -167,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True,
                    help="recordings or windows (.nc/.zarr), or a device export (see lsmkit.read_device)")
     p.add_argument("--format", default=None, help="the device export's format (default: guessed)")
+    p.add_argument("--read", action="append", metavar="KEY=VALUE",
+                   help="an option of the export's reader, e.g. --read tz=Europe/Berlin --read on_out_of_range=nan")
     p.add_argument("--out", required=True, help="run folder (stores, checkpoint.pt, the exported card)")
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--held-out", type=float, default=0.25, help="share of days (or participants) for validation")

@@ -203,6 +203,9 @@ class WindowStream:
         self.config = config
         self._cache: tuple[int, np.ndarray] | None = None
         self._stored = None if config.windows is None else open_windows(config.windows, config.minutes)
+        if self._stored is not None and self._stored.sizes["window"] < config.batch_size:
+            raise ValueError(f"{config.windows} holds {self._stored.sizes['window']} windows, fewer than one batch "
+                             f"of {config.batch_size}: store more windows or lower batch_size")
 
     def chunk(self, k: int) -> np.ndarray:
         """The k-th chunk of windows, shuffled: (W, T, C) float32 in physical units."""

@@ -6,7 +6,7 @@ import torch
 from safetensors.torch import load_file
 
 import lsmkit
-from lsmkit.adaptation import ADAPT_RECIPE, adapt, split_held_out
+from lsmkit.adaptation import ADAPT_RECIPE, adapt, split_held_out, split_windows
 from lsmkit.pretrained import export_weights
 from lsmkit.train import TrainConfig, load_checkpoint, train
 
@@ -94,11 +94,39 @@ def test_adapt_stopped_with_until_resumes_to_the_weights_of_an_uninterrupted_run
         assert torch.equal(a["model"][name], b["model"][name]), name
 
 
-def test_adapt_on_a_window_batch_holds_out_its_last_windows(base_card, tmp_path):
-    windows = lsmkit.load_sample().isel(window=slice(0, 16))
+def test_a_window_batch_is_split_by_each_participants_starts_with_no_overlap(watch):
+    windows = lsmkit.to_windows(watch, 300, stride=60)  # neighbours share 240 minutes
+    train_w, val_w = split_windows(windows, held_out=0.25, by="day")
+    length = np.timedelta64(300, "m")
+    for person in np.unique(windows["participant"].values):
+        t = train_w["start"].values[train_w["participant"].values == person]
+        v = val_w["start"].values[val_w["participant"].values == person]
+        assert len(v) and len(t)
+        assert (t + length <= v.min()).all()  # no training minute inside a validation window
+    assert train_w.sizes["window"] + val_w.sizes["window"] < windows.sizes["window"]  # the overlapping ones dropped
+    by_person = split_windows(windows, held_out=0.5, by="participant")
+    assert set(by_person[0]["participant"].values).isdisjoint(by_person[1]["participant"].values)
+
+
+def test_adapt_on_a_window_batch_validates_on_its_held_out_windows(base_card, watch, tmp_path):
+    windows = lsmkit.to_windows(watch, 300, stride=300)
     adapt(base_card, windows, tmp_path, held_out=0.25, **FAST)
     val = lsmkit.load_dataset(tmp_path / "adapt_validation.nc")
-    np.testing.assert_array_equal(val["signal"].values, windows["signal"].values[12:])
+    _, expected = split_windows(windows, held_out=0.25)
+    np.testing.assert_array_equal(val["signal"].values, expected["signal"].values)
+
+
+def test_adapt_refuses_fewer_training_windows_than_one_batch(base_card, watch, tmp_path):
+    with pytest.raises(ValueError, match=r"training windows, fewer than one batch of 64"):
+        adapt(base_card, watch, tmp_path, **{**FAST, "batch_size": 64})
+
+
+def test_a_rerun_on_other_data_or_another_split_is_refused_not_resumed(base_card, watch, tmp_path):
+    adapt(base_card, watch, tmp_path, **{**FAST, "until": 1})
+    with pytest.raises(ValueError, match="holds an adapting run on other data or another split"):
+        adapt(base_card, watch, tmp_path, held_out=0.5, **FAST)
+    with pytest.raises(ValueError, match="holds an adapting run on other data or another split"):
+        adapt(base_card, watch.isel(participant=[0]), tmp_path, **FAST)
 
 
 def test_adapt_refuses_data_too_short_for_one_window(base_card, watch, tmp_path):
@@ -114,3 +142,21 @@ def test_the_command_line_adapts_a_stored_recording(base_card, watch, tmp_path, 
                  "--no-progress", "--name", "mine"]) == 0
     assert "load it with lsmkit.load_pretrained" in capsys.readouterr().out
     assert lsmkit.load_pretrained(str(tmp_path / "run" / "mine.json")).card["training"]["steps"] == 2
+
+
+def test_the_command_line_passes_reader_options_to_a_device_export(base_card, watch, tmp_path, capsys):
+    from lsmkit.cli import main
+    from lsmkit.io import fitbit
+
+    export = fitbit.write_example(lsmkit.restrict(watch, ["heart_rate", "steps"]), tmp_path / "fitbit", participant="P000",
+                                  tz="Europe/Berlin")
+    (export / "Your Profile" / "Profile.csv").unlink(missing_ok=True)
+    for profile in export.rglob("Profile.csv"):  # a Profile-less export needs tz=
+        profile.unlink()
+    args = ["adapt", "--from", base_card, "--data", str(export), "--out", str(tmp_path / "run"), "--steps", "2",
+            "--no-progress"]
+    with pytest.raises(ValueError, match="tz="):
+        main(args)
+    assert main(args + ["--read", "tz=Europe/Berlin"]) == 0
+    with pytest.raises(ValueError, match="--read takes KEY=VALUE"):
+        main(args + ["--read", "tz"])

@@ -214,3 +214,12 @@ def test_write_example_needs_one_participant(tmp_path):
     path = ah.write_example(two, tmp_path / "x.xml", participant="P001", extra_records_per_minute=2)
     out = read(path)
     assert out.attrs["skipped"] == "ActiveEnergyBurned (1440), BasalEnergyBurned (1440)"
+
+
+def test_an_export_without_export_date_saves_and_windows(tmp_path):
+    path = tmp_path / "export.xml"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<HealthData locale="en_US">\n' + rec() + "</HealthData>\n",
+                    encoding="utf-8")
+    ds = read(path)
+    assert ds.attrs["export_date"] == ""
+    assert lsmkit.load_dataset(lsmkit.save(ds, tmp_path / "out.nc")).attrs["export_date"] == ""

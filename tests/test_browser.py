@@ -4,8 +4,8 @@ Runs every cell through the Run menu, checks that the widgets render (no "Error 
 widget", a plotly plot inside the RecordingExplorer) and that moving its controls changes the
 live figure through a kernel round trip. The same JupyterLab then runs small generated notebooks
 showing MaskExplorer, ForecastExplorer, ScalingExplorer, EmbeddingExplorer and FewShotExplorer, and
-checks that their controls change their figures.
-Screenshots go to ``test-artifacts/``.
+checks that their controls change their figures, and runs notebook 07 (your own device) to its
+last figure. Screenshots go to ``test-artifacts/``.
 
 Needs Debian's chromium at /usr/bin/chromium (``tools/install_browser.sh`` installs it) and the
 ``playwright`` Python package; playwright's own browser download is never used. Without chromium
@@ -419,3 +419,25 @@ def test_embedding_and_few_shot_explorers_react(sync_playwright, jupyterlab):
         assert "0.650" in before and "0.450" in before and "0.770" in after and "0.650" not in after
         page.wait_for_timeout(300)
         page.locator(FEW_SHOT).screenshot(path=ARTIFACTS / "probe_explorers_few_shot_after.png")
+
+
+DEVICE_NOTEBOOK = "07_your_own_device.ipynb"
+
+
+def test_your_own_device_notebook_reads_adapts_and_draws_its_figures(sync_playwright, jupyterlab):
+    """Notebook 07 end to end in the browser: exports read, the model adapted, every figure drawn."""
+    from playwright.sync_api import expect
+
+    with run_notebook(sync_playwright, jupyterlab, DEVICE_NOTEBOOK, "your_own_device") as page:
+        # the last cell's figure (before/after adapting) appearing means the run reached the end
+        plots = page.locator(".js-plotly-plot")
+        expect(plots).to_have_count(4, timeout=300_000)
+        kernel_idle(page)
+        assert_no_errors(page)
+        expect(page.get_by_text("adapted.json | steps: 20")).to_have_count(1)
+        expect(page.get_by_text("garmin edge1000; garmin fr935")).to_have_count(1)
+        last = plots.last
+        last.scroll_into_view_if_needed()
+        methods = page.evaluate("el => [...new Set(el.data.map(t => t.name))].sort()", last.element_handle())
+        assert methods == ["adapted", "linear interpolation", "lsm-2m"], methods
+        last.screenshot(path=ARTIFACTS / "your_own_device_adapted.png")

@@ -131,3 +131,15 @@ def test_long_session_is_featurised_in_blocks_without_seams(tmp_path, simulated)
     path = e4.write_example(simulated, tmp_path / "s", minutes=130)  # crosses two hour-block seams
     steps = signal(e4.read(path), "steps")[:130]
     assert np.array_equal(steps, simulated["signal"].isel(participant=0, time=slice(0, 130)).sel(channel="steps"))
+
+
+def test_a_session_starting_mid_minute_gives_in_blocks_what_one_pass_gives(tmp_path, simulated, monkeypatch):
+    """Hour blocks start mid-minute when the session does: the seam minutes must see all their samples."""
+    late = simulated.assign_coords(start=simulated["start"] + np.timedelta64(45, "s"))
+    path = e4.write_example(late, tmp_path / "s", minutes=130)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        blocked = e4.read(path)
+        monkeypatch.setattr(e4, "_BLOCK_S", 10**6)  # one block for the whole session
+        whole = e4.read(path)
+    np.testing.assert_allclose(blocked["signal"].values, whole["signal"].values, rtol=1e-6, atol=1e-6, equal_nan=True)

@@ -248,3 +248,11 @@ def test_write_example_needs_one_participant(tmp_path):
     path = fitbit.write_example(rec, tmp_path / "y", participant=str(rec["participant"].values[1]))
     ds, _ = read_quiet(path)
     assert list(ds["participant"].values) == [str(rec["participant"].values[1])]
+
+
+def test_files_the_reader_does_not_use_may_repeat_across_folders(archive):
+    put(archive, "Sleep/README.txt", "another readme\n")  # README.txt is also at the top
+    put(archive, "Physical Activity/.DS_Store", "x")
+    put(archive, "Sleep/.DS_Store", "x")
+    ds, _ = read_quiet(archive)
+    np.testing.assert_array_equal(series(ds, "steps").iloc[:3], [0, 12, 7])

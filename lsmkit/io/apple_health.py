@@ -171,7 +171,7 @@ def _read(path, participant, sources, tz, wrist_temperature, on_bad_record, on_o
     ds = read_table(frame, channel="channel", value="value", tz=zone, on_out_of_range=on_out_of_range,
                     all_channels=all_channels)
     ds.attrs.update(source=path.name, format="apple_health", device=parser.device_text(used),
-                    sources=used, skipped=parser.skipped_text() or "nothing", export_date=parser.export_date)
+                    sources=used, skipped=parser.skipped_text() or "nothing", export_date=parser.export_date or "")
     return ds
 
 

@@ -57,7 +57,8 @@ _EARLIEST, _LATEST = 1_262_304_000, 4_102_444_800  # 2010-01-01 and 2100-01-01, 
 _ACC_LIMIT = 128  # +-2 g in 1/64 g
 _SERIAL = re.compile(r"_(A0[0-9A-Z]{4})(?:\.zip)?$", re.IGNORECASE)  # E4 connect: <start>_<serial>.zip
 _CHUNK_ROWS = 1 << 20
-_BLOCK_S, _MARGIN_S = 3600, 30  # featurise an hour at a time, with filter margins either side
+_BLOCK_S = 3600  # featurise an hour at a time
+_MARGIN_S = 90  # either side: a block starts mid-minute, 60 s reach back to its first minute's start, 30 s more for filters
 
 
 # ---- the session: a folder or a zip ---------------------------------------------------------------

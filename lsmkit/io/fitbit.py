@@ -241,11 +241,12 @@ def _catalogue(names, path):
     files, meta, seen, others = {}, {}, {}, Counter()
     for key in names:
         base = PurePosixPath(key.replace(os.sep, "/")).name
-        if base in seen:
-            raise ValueError(f"{path.name} holds {base} twice ({seen[base]} and {key}); expected one export of one "
-                             f"participant (read each export on its own)")
-        seen[base] = key
         kind, date = _kind(base)
+        if kind in _READ or base in ("Profile.csv", "Devices.csv"):  # others (.DS_Store, READMEs) may repeat
+            if base in seen:
+                raise ValueError(f"{path.name} holds {base} twice ({seen[base]} and {key}); expected one export of "
+                                 f"one participant (read each export on its own)")
+            seen[base] = key
         if base in ("Profile.csv", "Devices.csv"):
             meta[base] = key
         elif kind is not None:

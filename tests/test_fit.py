@@ -329,3 +329,12 @@ def test_installed_sweat_files_match_the_sample(name):
     both = ~np.isnan(mine) & ~np.isnan(theirs)
     assert both.sum() >= 80
     np.testing.assert_allclose(mine[both], theirs[both], rtol=1e-6)
+
+
+def test_smart_recording_every_5_s_still_gives_altitude_std(tmp_path):
+    """Garmin's default "smart recording" writes a record every few seconds, not every second."""
+    messages = [file_id(), sport(1), timer(T0)]
+    messages += [record(T0 + s, 70, 85, 100.0 + (s % 10) * 0.2) for s in range(0, 180, 5)]  # 12 records a minute
+    messages += [timer(T0 + 179, start=False), session(T0, T0 + 179, 1)]
+    ds = quiet_read(write(tmp_path, messages))
+    np.testing.assert_allclose(channel(ds, "altitude_std"), [0.5] * 3, atol=1e-3)  # 100.0 and 101.0, alternately

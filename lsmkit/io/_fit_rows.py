@@ -119,7 +119,11 @@ def _file_rows(scan: _Scan, policy: str, notes: list) -> pd.DataFrame:
         parts.append(_rows(t, "steps", _record_steps(scan, t, cadence, where, policy, notes)))
         if (~np.isnan(altitude)).any():
             ok = ~np.isnan(altitude)
-            parts.append(_minute_rows(features.altitude_to_minutes(_utc(t[ok]), altitude[ok])))
+            # "smart recording" writes a record every 1-10 s: ask for half the seconds a minute of
+            # records at the file's own median spacing covers (30 at 1 s, 3 at 10 s), at least 2
+            spacing = float(np.median(np.diff(t[ok]))) if ok.sum() > 1 else 1.0
+            min_seconds = int(np.clip(30 / max(spacing, 1.0), 2, 30))
+            parts.append(_minute_rows(features.altitude_to_minutes(_utc(t[ok]), altitude[ok], min_seconds=min_seconds)))
     if scan.monitor_hr:
         items = _ordered(scan, scan.monitor_hr, "monitoring heart rates")
         hr = np.array([i[1] for i in items], float)

@@ -117,8 +117,8 @@ def test_adapt_on_a_window_batch_validates_on_its_held_out_windows(base_card, wa
 
 
 def test_adapt_refuses_fewer_training_windows_than_one_batch(base_card, watch, tmp_path):
-    with pytest.raises(ValueError, match=r"training windows, fewer than one batch of 64"):
-        adapt(base_card, watch, tmp_path, **{**FAST, "batch_size": 64})
+    with pytest.raises(ValueError, match=r"88 training windows, fewer than one batch of 256"):
+        adapt(base_card, watch, tmp_path, **{**FAST, "batch_size": 256})  # 2 x 44 windows at stride 60
 
 
 def test_a_rerun_on_other_data_or_another_split_is_refused_not_resumed(base_card, watch, tmp_path):

@@ -54,9 +54,11 @@ _TRAIN_STORE, _VAL_STORE, _MANIFEST = "adapt_train.nc", "adapt_validation.nc", "
 def split_held_out(recordings: xr.Dataset, held_out: float = 0.25, by: str = "day") -> tuple[xr.Dataset, xr.Dataset]:
     """Split recordings into (training, validation) recordings that share no minute.
 
-    ``by="day"`` keeps each participant's first whole days for training and the last
-    ``held_out`` share of days (at least one) for validation; ``by="participant"`` holds out the
-    last ``held_out`` share of participants (at least one) whole.
+    ``by="day"`` keeps each participant's first whole days of its own recorded span (first to
+    last observed minute) for training and the last ``held_out`` share of them (at least one day,
+    with any partial day after it) for validation, and a participant with less than two whole
+    days only trains; ``by="participant"`` holds out the last ``held_out`` share of participants
+    (at least one) whole.
     """
     validate_recordings(recordings)
     if by not in ("day", "participant"):
@@ -69,13 +71,35 @@ def split_held_out(recordings: xr.Dataset, held_out: float = 0.25, by: str = "da
             raise ValueError(f"by='participant' needs at least 2 participants, got {n}; use by='day'")
         n_val = min(n - 1, max(1, round(held_out * n)))
         return recordings.isel(participant=slice(0, n - n_val)), recordings.isel(participant=slice(n - n_val, n))
-    days = recordings.sizes["time"] // 1440
-    if days < 2:
-        raise ValueError(f"by='day' needs at least 2 whole days of recordings, got {recordings.sizes['time']} "
-                         f"minutes; record longer or use by='participant'")
-    n_val = min(days - 1, max(1, round(held_out * days)))
-    cut = (days - n_val) * 1440
-    return _minutes(recordings, 0, cut), _minutes(recordings, cut, days * 1440)
+    # each participant's own recorded span: an export of years of phone steps before a watch came
+    # along, or a participant who joined late, is split within what it recorded, not the whole grid
+    observed = recordings["signal"].notnull().any("channel").values  # (participant, time)
+    cuts = []
+    for row in observed:
+        minutes = np.flatnonzero(row)
+        days = 0 if not len(minutes) else (minutes[-1] - minutes[0] + 1) // 1440
+        if days >= 2:
+            n_val = min(days - 1, max(1, round(held_out * days)))
+            cuts.append(minutes[0] + (days - n_val) * 1440)
+        else:  # too short to hold a day out: it only trains
+            cuts.append(recordings.sizes["time"])
+    cuts = np.array(cuts)
+    if (cuts == recordings.sizes["time"]).all():
+        raise ValueError(f"by='day' needs a participant with at least 2 whole days of recorded values, got "
+                         f"{recordings.sizes['time']} minutes; record longer or use by='participant'")
+    minute = np.arange(recordings.sizes["time"])
+    before = xr.DataArray(minute[None, :] < cuts[:, None], dims=("participant", "time"))
+    train, val = _masked(recordings, before), _masked(recordings, ~before)
+    return train.isel(time=slice(0, int(cuts.max()))), _minutes(val, int(cuts.min()), recordings.sizes["time"])
+
+
+def _masked(recordings: xr.Dataset, keep: xr.DataArray) -> xr.Dataset:
+    """Recordings with the measured values (``signal``, and the simulator's ``truth``) outside ``keep`` NaN."""
+    out = recordings.copy()
+    for name in ("signal", "truth"):
+        if name in out:
+            out[name] = out[name].where(keep)
+    return out
 
 
 def _minutes(recordings: xr.Dataset, first: int, last: int) -> xr.Dataset:

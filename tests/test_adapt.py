@@ -130,7 +130,7 @@ def test_a_rerun_on_other_data_or_another_split_is_refused_not_resumed(base_card
 
 
 def test_adapt_refuses_data_too_short_for_one_window(base_card, watch, tmp_path):
-    with pytest.raises(ValueError, match="validation part of the data .* holds no observed value"):
+    with pytest.raises(ValueError, match="needs a participant with at least 2 whole days of recorded values"):
         adapt(base_card, watch.where(watch["time"] < 100), tmp_path, **FAST)
 
 
@@ -160,3 +160,23 @@ def test_the_command_line_passes_reader_options_to_a_device_export(base_card, wa
     assert main(args + ["--read", "tz=Europe/Berlin"]) == 0
     with pytest.raises(ValueError, match="--read takes KEY=VALUE"):
         main(args + ["--read", "tz"])
+
+
+def test_split_by_day_follows_each_participants_own_recorded_span(watch):
+    """One participant recorded from day 1, the other only from day 2: each holds out its own last day."""
+    late = watch.copy()
+    signal = late["signal"].values.copy()
+    signal[1, :1440] = np.nan  # participant 1 joined a day late: two recorded days
+    late["signal"] = (late["signal"].dims, signal)
+    train_rec, val_rec = split_held_out(late, held_out=0.34, by="day")
+    seen = lambda ds, p: np.flatnonzero(ds["signal"].isel(participant=p).notnull().any("channel").values)
+    # participant 0: days 1-2 train, day 3 validates; participant 1: day 2 trains, day 3 validates
+    assert seen(train_rec, 0).max() < 2880 and seen(train_rec, 1).min() >= 1440 and seen(train_rec, 1).max() < 2880
+    np.testing.assert_array_equal(val_rec["signal"].values, late["signal"].values[:, 2880:])
+    short = late.copy()
+    signal = short["signal"].values.copy()
+    signal[1, :2880] = np.nan  # one recorded day: participant 1 only trains
+    short["signal"] = (short["signal"].dims, signal)
+    train_rec, val_rec = split_held_out(short, held_out=0.34, by="day")
+    assert val_rec["signal"].isel(participant=1).isnull().all()
+    assert train_rec["signal"].isel(participant=1).notnull().any()

@@ -1,7 +1,7 @@
 """Training throughput (samples/s) in float32 and under bfloat16 autocast, and the fractions of this
 machine's float32 and bfloat16 matmul rates it uses.
 
-    python benchmarks/training.py [--preset 2M] [--batch-size 32] [--steps 20] [--threads 2] [--out-dir DIR]
+    python benchmarks/training.py [--preset 2M] [--batch-size 32] [--steps 20] [--threads 2] [--compile] [--out-dir DIR]
 
 Measures (1) the machine's float32 and bfloat16 matmul rates with torch (large square matrices,
 best of several), (2) training steps of the chosen preset on simulated windows for each task, in
@@ -45,6 +45,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--compile", action="store_true", help="also time float32 steps under torch.compile")
     parser.add_argument("--out-dir", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -65,9 +66,19 @@ def main():
              f"preset {args.preset} ({model.num_parameters() / 1e6:.2f}M parameters), batch {args.batch_size}"]
     headline = {"float32 matmul (GFLOP/s)": round(peak / 1e9, 1), "bfloat16 matmul (GFLOP/s)": round(peak_bf16 / 1e9, 1)}
     mix = config.mask_mix
-    for precision in ("float32", "bfloat16") if hardware_bf16 else ("float32",):
+    precisions = ["float32", "bfloat16"] if hardware_bf16 else ["float32"]
+    if args.compile:
+        precisions.append("float32 compiled")
+    for precision in precisions:
         achieved, total_time, total_weight = 0.0, 0.0, 0.0
         autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16")
+        step_model = model
+        if precision == "float32 compiled":
+            step_model, t0 = torch.compile(model), time.perf_counter()
+            for task, size in (("random", 0.8), ("interpolation", 60), ("extrapolation", 60), ("sensors", 6)):
+                h = torch.from_numpy(task_mask(task, size, z, np.random.default_rng(0)))
+                step_model(torch.from_numpy(z), h)[0].backward()  # compile every task's shapes first
+            lines.append(f"torch.compile: {time.perf_counter() - t0:.0f} s to compile the four tasks' steps")
         for task, size in (("random", 0.8), ("interpolation", 60), ("extrapolation", 60), ("sensors", 6)):
             x = torch.from_numpy(z)
             h = torch.from_numpy(task_mask(task, size, z, np.random.default_rng(0)))
@@ -80,7 +91,7 @@ def main():
             for _ in range(args.steps):
                 t0 = time.perf_counter()
                 with autocast:
-                    loss, _ = model(x, h)
+                    loss, _ = step_model(x, h)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -96,7 +107,7 @@ def main():
         fraction = achieved / total_time / peak
         lines.append(f"{precision}, default mask mix: {rate:.1f} samples/s, {fraction:.0%} of the float32 and "
                      f"{achieved / total_time / peak_bf16:.0%} of the bfloat16 matmul rate")
-        label = "" if precision == "float32" else ", bf16 autocast"
+        label = {"float32": "", "bfloat16": ", bf16 autocast", "float32 compiled": ", torch.compile"}[precision]
         headline |= {f"training {args.preset}{label}, default mask mix (samples/s)": round(rate, 1),
                      f"fraction of the float32 matmul rate{label}": round(fraction, 3)}
     if not hardware_bf16:

@@ -390,9 +390,9 @@ class _EncoderClassifier(nn.Module):
         self.head = nn.Linear(encoder.config.width, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        present = self.encoder.patchify((~torch.isnan(x)).float()) > 0  # (B, T, C) -> (B, N, P)
-        values = self.encoder.patchify(torch.nan_to_num(x))
-        latent, _, key_mask = self.encoder.forward_encoder(values, present)  # (B, 1+K, D)
+        inputs = self.encoder.prepare(x)  # patches, what is present, and the weights' instance statistics
+        latent, _, key_mask = self.encoder.forward_encoder(inputs["values"], inputs["present"],
+                                                           stats=inputs.get("stats"))  # (B, 1+K, D)
         return self.head(_masked_mean(latent[:, 1:], key_mask[:, 1:], 1))
 
 

@@ -9,6 +9,7 @@ import lsmkit
 from lsmkit import baselines
 from lsmkit.channels import CHANNEL_NAMES
 from lsmkit.model import LSM, MIN_VISIBLE, SCALE_FLOOR, get_config, linear_fill, window_statistics
+from lsmkit.pretrained import export_weights
 from lsmkit.train import (DROP_MIX, Normaliser, TrainConfig, WindowStream, cpu_has_bf16, drop_channels,
                           initial_weights, load_checkpoint, train, training_batch)
 
@@ -168,15 +169,30 @@ def test_bf16_on_a_cpu_without_it_warns_and_trains_in_float32(tmp_path):
         train(config, tmp_path, progress=False)
 
 
-def test_starting_from_shipped_weights_copies_what_fits_and_keeps_a_zero_residual_start():
+def test_starting_from_shipped_weights_copies_what_fits():
     model = LSM(get_config("2M", instance_norm=True, residual=True))
     normaliser = initial_weights(model, "lsm-2m")
     shipped = lsmkit.load_pretrained("lsm-2m")
-    torch.testing.assert_close(model.blocks[0].qkv.weight, shipped.model.blocks[0].qkv.weight)
-    assert model.decoder_pred.weight.abs().max() == 0
+    for name in ("blocks.0.qkv.weight", "stats_embed.weight", "decoder_pred.weight"):  # the shipped weights are residual
+        torch.testing.assert_close(model.state_dict()[name], shipped.model.state_dict()[name])
     np.testing.assert_array_equal(normaliser.mean, shipped.mean)
     with pytest.raises(ValueError, match="unknown pretrained model 'nope'"):
         initial_weights(model, "nope")
+
+
+def test_residual_training_from_direct_weights_keeps_a_zero_output_start(tmp_path):
+    """Weights that predict values directly (no residual decoder) seed a residual model everywhere but
+    its output layer, which keeps its zero start: training then begins from linear interpolation."""
+    config = TrainConfig(preset="2M", steps=1, batch_size=2, val_every=1, checkpoint_every=1, val_windows=4,
+                         participants_per_chunk=2, days_per_chunk=2, val_participants=2)
+    train(config, tmp_path / "run", progress=False)
+    card = export_weights(load_checkpoint(tmp_path / "run" / "checkpoint.pt"), tmp_path / "direct")
+    source = lsmkit.load_pretrained(str(card))
+    assert not source.card["model_config"]["residual"]
+    model = LSM(get_config("2M", instance_norm=True, residual=True))
+    initial_weights(model, str(card))
+    torch.testing.assert_close(model.blocks[0].qkv.weight, source.model.blocks[0].qkv.weight)
+    assert model.decoder_pred.weight.abs().max() == 0
 
 
 def test_new_options_are_checked_up_front():

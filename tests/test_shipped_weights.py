@@ -55,37 +55,21 @@ def _calibration_rise(model, monkeypatch):
     return rise
 
 
-@pytest.mark.xfail(strict=True, reason="today's lsm-2m was trained without calibration shifts: on these 56 windows "
-                   "extrapolation 60 rises 12.5% (random 4.3, interpolation 6.2, sensors 1.7); the device-robust "
-                   "weights of issue 18 must pass it, and then this mark goes")
 def test_calibration_shifts_raise_the_error_less_than_ten_percent(model, monkeypatch):
+    """Issue 18's bound for the shipped weights; the all-channel weights they replaced rose 12.5% on
+    extrapolation 60 here (random 4.3, interpolation 6.2, sensors 1.7)."""
     rise = _calibration_rise(model, monkeypatch)
     assert (rise < 10).all(), rise.round(1).to_dict()
 
 
-def test_the_candidate_meets_the_calibration_bound(monkeypatch):
-    """The device-robust candidate (calibration shifts and instance normalisation in training) passes the
-    bound the shipped weights miss; measured: every task within 1.3%."""
-    from pathlib import Path
-
-    card = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "candidates" / "lsm-2m-devices.json"
-    rise = _calibration_rise(lsmkit.load_pretrained(str(card)), monkeypatch)
-    assert (rise < 10).all(), rise.round(1).to_dict()
-
-
-def test_the_device_robust_candidate_beats_the_shipped_weights_on_a_smartwatch(model):
-    """benchmarks/results/candidates/lsm-2m-devices: verified by its card, and on bundled windows cut
-    down to a smartwatch's five channels it fills a 60-minute gap better than the shipped weights and
-    than linear interpolation."""
-    from pathlib import Path
-
-    card = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "candidates" / "lsm-2m-devices.json"
-    candidate = lsmkit.load_pretrained(str(card))
-    assert candidate.card["model_config"]["residual"] and candidate.card["model_config"]["instance_norm"]
-    assert set(candidate.card["profiles"]) == {"smartwatch", "sports_watch", "heart_rate_only", "skin_temperature_only"}
+def test_the_device_robust_weights_beat_linear_interpolation_on_a_smartwatch(model):
+    """The card records the device recipe (residual decoder, instance normalisation, validation on
+    profiles), and on bundled windows cut down to a smartwatch's five channels the model fills a
+    60-minute gap better than linear interpolation (the all-channel weights it replaced did not)."""
+    assert model.card["model_config"]["residual"] and model.card["model_config"]["instance_norm"]
+    assert set(model.card["profiles"]) == {"smartwatch", "sports_watch", "heart_rate_only", "skin_temperature_only"}
     windows = lsmkit.restrict(lsmkit.load_sample().isel(window=slice(0, 48)), "smartwatch")
     mask = masks.interpolation(windows, 60, rng=1)
-    fills = {"candidate": candidate.impute(windows, mask), "shipped": model.impute(windows, mask),
-             "linear": baselines.Linear().impute(windows, mask)}
+    fills = {"model": model.impute(windows, mask), "linear": baselines.Linear().impute(windows, mask)}
     mse = error_table(fills, windows, mask).xs("all", level="channel")["mse"]
-    assert mse["candidate"] < 0.9 * mse["shipped"] and mse["candidate"] < mse["linear"], mse.round(3).to_dict()
+    assert mse["model"] < 0.9 * mse["linear"], mse.round(3).to_dict()

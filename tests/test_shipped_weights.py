@@ -1,7 +1,6 @@
 """The shipped pretrained model: present, verified, described by its card, and better than
 classical fills on held-out windows (a regression guard for retrained weights)."""
 
-import numpy as np
 import pytest
 
 import lsmkit

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -218,6 +219,39 @@ def test_folder_is_one_participant_or_one_per_file(tmp_path):
     each = quiet_read(tmp_path, participant="file")
     assert each["participant"].values.tolist() == ["y", "x"]  # files in path order: sub/y.FIT, x.fit
     assert channel(each, "heart_rate", 0).tolist() == [90.0, 90.0]
+
+
+def test_monitoring_steps_are_not_counted_again_from_an_activity(tmp_path):
+    # A watch's GARMIN folder: the all-day counter (monitoring) covers the workout's first minute only.
+    def counter(t, count):
+        return 55, {253: u32(t), 5: ("enum", 6), 3: u32(count)}
+
+    write(tmp_path, activity(), "Activity/run.fit")  # 2 minutes at cadence 85: 170 steps a minute
+    write(tmp_path, [file_id(kind=32), counter(T0, 1000), counter(T0 + 60, 1150)], "Monitor/day.fit")
+    with pytest.warns(UserWarning, match=r"run.fit: steps of 60 record\(s\) dropped: a monitoring file"):
+        ds = fit.read(tmp_path)
+    np.testing.assert_allclose(channel(ds, "steps"), [150.0, 170.0], atol=1e-4)
+    np.testing.assert_array_equal(channel(ds, "heart_rate"), [60.0, 61.0])  # only steps are affected
+    apart = quiet_read(tmp_path, participant="file")  # two participants: nothing to drop
+    np.testing.assert_allclose(channel(apart, "steps", apart["participant"].values.tolist().index("run")),
+                               [170.0, 170.0], atol=1e-4)
+
+
+def test_files_are_read_one_at_a_time(tmp_path, monkeypatch):
+    # A bulk export of many files keeps no file's decoded messages once its rows are made.
+    for i in range(3):
+        write(tmp_path, activity(), f"{i}.fit")
+    alive, scan = [], fit._scan
+
+    def tracked(path, *args):
+        result = scan(path, *args)
+        alive.append(weakref.ref(result))
+        assert sum(r() is not None for r in alive) <= 2  # this file's scan and, at most, the last one's
+        return result
+
+    monkeypatch.setattr(fit, "_scan", tracked)
+    quiet_read(tmp_path)
+    assert len(alive) == 3
 
 
 def test_looks_like_and_read_device(tmp_path):

@@ -34,7 +34,8 @@ maps the decoded messages to LSM channels:
     and the new value counts from zero); each increment is spread evenly over the seconds since
     the type's previous value, and minutes are summed. The first value of each type only sets
     the baseline. ``timestamp_16`` is resolved against the latest full timestamp, as the
-    profile describes.
+    profile describes. The counters include the steps of workouts, so where one participant's
+    monitoring file counts steps in a minute, activity files' steps of that minute are dropped.
 
 Times are UTC seconds since 1989-12-31 00:00 (the FIT epoch). The local offset is
 ``local_timestamp - timestamp`` of the ``activity`` (or ``monitoring_info``) message; a
@@ -99,8 +100,10 @@ def read(path, *, participant: str = "folder", tz=None, on_out_of_range: str = "
         folder (after the file's stem for a single file); ``"file"``: each file is a participant
         named after its stem (a collection of workouts from several people). Participants come
         in path order. In one participant, the values of overlapping files are merged per
-        second and channel by ``on_duplicates`` and per minute as usual (steps of an activity
-        file and of a monitoring file of the same minutes add up: read them apart).
+        second and channel by ``on_duplicates`` and per minute as usual, except steps: a
+        monitoring file's all-day counter already counts the steps of a workout, so in a minute
+        where a monitoring file counts steps, an activity file's steps are dropped (warned,
+        counted), as they would be counted twice.
     tz : str or mapping, optional
         IANA zone (or ``{participant: zone}``) recorded in the ``timezone`` coordinate; left out,
         it comes from the files' local offset (module docstring). Times are UTC either way.
@@ -141,39 +144,59 @@ def read(path, *, participant: str = "folder", tz=None, on_out_of_range: str = "
         raise ValueError(f"folder {str(path)!r} holds no .fit files (found {found or 'nothing'}); "
                          f"expected FIT activity or monitoring files")
     group = path.name if path.is_dir() else path.stem
-    scans = [_scan(f, on_truncated, on_bad_crc) for f in files]
-    frames, owners, offsets, notes = [], {}, {}, []
-    for f, scan in zip(files, scans):
+    # One file at a time: a scan's message lists are dropped once its rows are made, so a bulk
+    # export of thousands of files holds only their rows (and a few counts per file) at once.
+    frames, offsets, notes, scan_notes = [], {}, [], []
+    skipped, devices = Counter(), {}
+    for f in files:
+        scan = _scan(f, on_truncated, on_bad_crc)
         owner = f.stem if participant == "file" else group
         frame = _file_rows(scan, on_out_of_range, notes)
+        scan_notes.extend(_scan_notes(scan))
+        skipped += scan.skipped
+        devices.setdefault(scan.device or "unknown device", None)
         if frame.empty:
             notes.append(f"{scan.name}: no heart rate, steps, altitude or beat intervals ({scan.n_messages} "
                          f"messages: {_summary(scan.skipped) or 'none'}); left out")
             continue
-        frames.append(frame.assign(participant=owner))
-        owners.setdefault(owner, []).append(scan)
+        frames.append(frame.assign(participant=owner, monitoring=bool(scan.counters), file=scan.name))
         offsets.setdefault(owner, []).append(scan.utc_offset)
-    for scan in scans:
-        notes.extend(_scan_notes(scan))
+    notes.extend(scan_notes)
     try:
         if not frames:
             raise ValueError(f"{path.name}: no FIT file holds heart rate, steps, altitude or beat intervals "
                              f"(record, hrv or monitoring messages); expected an activity or monitoring file")
+        rows = _steps_counted_once(pd.concat(frames, ignore_index=True), notes)
         zones = tz if tz is not None else {p: _zone(p, o, notes) for p, o in offsets.items()}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # read_table's notes name a DataFrame; ours name files
-            ds = read_table(pd.concat(frames, ignore_index=True), channel="channel", value="value", tz=zones,
-                            on_duplicates=on_duplicates)
+            ds = read_table(rows, channel="channel", value="value", tz=zones, on_duplicates=on_duplicates)
     finally:
         for note in notes:
             warnings.warn(note, UserWarning, stacklevel=2)
     first_offset = [offsets[str(p)][0] for p in ds["participant"].values]
     ds["utc_offset"] = ("participant", np.asarray(first_offset, dtype=np.float32),
                         {"units": "minutes", "long_name": "local time minus UTC in the (first) file"})
-    skipped = sum((s.skipped for s in scans), Counter())
     ds.attrs.update(source=path.name, format="fit", skipped=_summary(skipped) or "nothing",
-                    device="; ".join(dict.fromkeys(s.device or "unknown device" for s in scans)))
+                    device="; ".join(devices))
     return ds
+
+
+def _steps_counted_once(rows: pd.DataFrame, notes: list) -> pd.DataFrame:
+    """Long rows without the activity files' steps in minutes a monitoring file of the same
+    participant counts steps in (its all-day counter includes the workout); the dropped are noted."""
+    steps = (rows["channel"] == "steps") & rows["value"].notna()
+    minute = rows["timestamp"].dt.floor("min")
+    counted = pd.MultiIndex.from_frame(pd.DataFrame({"p": rows["participant"], "m": minute})[steps & rows["monitoring"]])
+    if counted.empty:
+        return rows.drop(columns=["monitoring", "file"])
+    keys = pd.MultiIndex.from_arrays([rows["participant"], minute])
+    twice = (steps & ~rows["monitoring"]).to_numpy() & keys.isin(counted)
+    if twice.any():
+        names = ", ".join(dict.fromkeys(rows.loc[twice, "file"]))
+        notes.append(f"{names}: steps of {int(twice.sum())} record(s) dropped: a monitoring file counts steps in "
+                     f"the same minutes, and its all-day counter already includes the workout's")
+    return rows.loc[~twice].drop(columns=["monitoring", "file"])
 
 
 def _fit_files(folder: Path):

@@ -16,7 +16,9 @@
    second (records/s) and one Empatica E4 session of as many hours (CSV samples/s).
 3. ``lsmkit.features`` on ``--days`` days of synthetic raw streams: a 32 Hz tri-axial
    accelerometer (still periods and walking bouts) through ``accelerometer_to_minutes``, and beat
-   intervals (an AR(1) process around 800 ms) through ``beats_to_minutes``: samples/s, minutes/s.
+   intervals (an AR(1) process around 800 ms) through ``beats_to_minutes``: samples/s, minutes/s,
+   and how far the peak RSS rises over what the process held with the inputs made (the
+   accelerometer works an hour of samples at a time, so a few MB whatever ``--days``).
 4. Pretraining from a window store of at least ``--store-gigabytes`` GB of *uncompressed*
    float32 300-minute, 26-channel windows (synthetic values with off-wrist gaps, zarr, written
    one block at a time): first the batches alone (``lsmkit.train.WindowStream``, no model), then
@@ -67,6 +69,17 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (Linux's VmRSS; NaN elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return math.nan
 
 
 def reset_peak() -> None:
@@ -141,15 +154,15 @@ def _apple_bytes_per_minute(workdir: str) -> tuple[float, float]:
 
 
 def phase_write_apple(workdir: str, gigabytes: float, max_days: int, zipped: bool) -> dict:
-    """Write export.xml (and export.zip) of about ``gigabytes``: all ``max_days`` days with extra
-    records a minute, or fewer days without any where even that would be too large."""
+    """Write export.xml (and export.zip) of at least about ``gigabytes``: all ``max_days`` days with
+    extra records a minute (rounded up), or fewer days without any where even that would be too large."""
     import lsmkit
     from lsmkit.io import apple_health
 
     base, per_extra = _apple_bytes_per_minute(workdir)
     target = gigabytes * 1e9
     if target >= base * max_days * 1440:
-        days, extra = max_days, max(0, round((target / (max_days * 1440) - base) / per_extra))
+        days, extra = max_days, max(0, math.ceil((target / (max_days * 1440) - base) / per_extra))
     else:
         days, extra = max(1, math.ceil(target / (base * 1440))), 0
     recordings = lsmkit.restrict(lsmkit.simulate(1, days), "smartwatch")
@@ -238,6 +251,7 @@ def phase_features(kind: str, days: int) -> dict:
     times, values = accelerometer(days) if kind == "accelerometer" else beats(days)
     inputs_mb = (times.nbytes + values.nbytes) / 1e6
     fn = features.accelerometer_to_minutes if kind == "accelerometer" else features.beats_to_minutes
+    held = rss_mb()  # lsmkit imported, the inputs made
     reset_peak()  # the peak is the featuriser's, with its inputs held
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -249,7 +263,7 @@ def phase_features(kind: str, days: int) -> dict:
             "megabytes": inputs_mb, "count": len(times), "unit": unit, "seconds": seconds,
             "rate": f"{len(times) / seconds:,.0f} {unit}/s", "minutes_per_s": len(minutes) / seconds,
             "minutes": len(minutes), "minutes_with_values": int(minutes.notna().any(axis=1).sum()),
-            "peak_rss_mb": peak, "warnings": len(caught)}
+            "peak_rss_mb": peak, "peak_over_held_mb": peak - held, "warnings": len(caught)}
 
 
 # ---- phase 4: pretraining from a store larger than memory ---------------------------------------
@@ -452,7 +466,8 @@ def main():
         f"other inputs: Fitbit {others['fitbit_entries']:,} JSON entries and CSV rows; FIT {others['fit_records']:,} "
         f"records; E4 {others['e4_samples']:,} CSV samples (ACC, EDA, TEMP, HR, IBI; no BVP)",
         "featurisers: " + "; ".join(f"{f['phase'].split(' ')[0]} {f['minutes_per_s']:,.0f} minutes/s "
-                                    f"({f['minutes_with_values']:,} of {f['minutes']:,} minutes with values)"
+                                    f"({f['minutes_with_values']:,} of {f['minutes']:,} minutes with values, peak RSS "
+                                    f"{f['peak_over_held_mb']:+,.0f} MB over the inputs held)"
                                     for f in (r["accelerometer"], r["beats"])),
         f"store: {write['uncompressed_gb']:.2f} GB uncompressed float32, {write['on_disk_gb']:.2f} GB on disk; "
         f"pretraining read {trained['blocks']} blocks, training loop {trained['loop_samples_per_s']:,.0f} samples/s, "
@@ -481,6 +496,8 @@ def main():
     for key in ("fitbit", "fit", "e4", "accelerometer", "beats"):
         phase = r[key]["phase"].removeprefix("read_device: ")
         headline[f"{phase} ({r[key]['unit']}/s)"] = round(r[key]["count"] / r[key]["seconds"])
+    headline["what accelerometer_to_minutes adds to the memory its inputs hold (MB)"] = round(
+        r["accelerometer"]["peak_over_held_mb"])
     headline |= {f"pretraining from a {write['uncompressed_gb']:.1f} GB store (steps/s)":
                      round(trained["count"] / trained["seconds"], 2),
                  "peak memory streaming its batches (MB)": round(stream["peak_rss_mb"]),

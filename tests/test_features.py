@@ -209,6 +209,45 @@ def test_rate_is_estimated_and_checked():
         features.accelerometer_to_minutes(*gait(rate=5.0))
 
 
+def three_hours_of_wearing(rate=32.0):
+    """Three hours from T0 (minutes): still (sensor noise 0.002 g, so the band stays within the
+    crossings' +-0.01 g), walking 20-45 at 1.95 Hz, still, walking 52-58 at 1.83 Hz, off 61:00-65:20,
+    walking 65-80 at 2.17 Hz, still with 0.01 g noise, walking 100-115 at 2.04 Hz with a 3 s gap at
+    107:30, a 20 s gap at 150:10. In chunks of 7 minutes the seams at 21, 28, 35, 42, 56, 72, 79
+    and 107 fall in bouts (107 half a minute before the 3 s gap), 49 in a still stretch 4 minutes
+    after a bout (the crossings' state crosses it) and 63 in the 61-65 gap (the next chunk starts
+    at 65)."""
+    rng = np.random.default_rng(7)
+    t = np.arange(int(180 * 60 * rate)) / rate
+    minute = t / 60
+    xyz = np.array([0.05, 0.1, 0.99]) + rng.normal(0, 0.002, (t.size, 3))
+    xyz[(minute >= 80) & (minute < 100)] += rng.normal(0, 0.01, (int(20 * 60 * rate), 3))
+    for lo, hi, hz in ((20, 45, 1.95), (52, 58, 1.83), (65, 80, 2.17), (100, 115, 2.04)):  # peaks at any phase
+        bout = (minute >= lo) & (minute < hi)
+        xyz[bout, 2] += 0.3 * np.sin(2 * np.pi * hz * t[bout]) + rng.normal(0, 0.03, bout.sum())
+    off = ((t >= 61 * 60) & (t < 65 * 60 + 20)) | ((t >= 107.5 * 60) & (t < 107.5 * 60 + 3)) \
+        | ((t >= 150 * 60 + 10) & (t < 150 * 60 + 30))
+    return clock(t[~off]), xyz[~off]
+
+
+def test_chunks_give_the_whole_stream_answers():
+    t, xyz = three_hours_of_wearing()
+    whole = features.accelerometer_to_minutes(t, xyz, 32.0, chunk_minutes=10**6)  # one chunk
+    chunked = features.accelerometer_to_minutes(t, xyz, 32.0, chunk_minutes=7)  # 26 of them
+    assert chunked.index.equals(whole.index) and len(whole) == 176  # the minutes 61-64 hold no sample
+    # Steps exactly: 30 s margins leave the band at the seams as the whole segment's (to 1e-25), so
+    # both chunks by a seam find the same peaks there, and each keeps its own.
+    assert whole["steps"].sum() == 7_324 and (chunked["steps"] - whole["steps"]).abs().max() == 0
+    # The other channels within 1e-6 (relative): the per-minute ones see the same samples; the
+    # crossings' are the same crossing times, the detector's state carried across each seam.
+    np.testing.assert_allclose(chunked.drop(columns="steps"), whole.drop(columns="steps"), rtol=1e-6, atol=0)
+    assert whole.loc["2024-01-01 00:49", "zero_crossing_mean"] == 60.0  # still: no crossing in the minute
+    # float32 input is taken to float64 a chunk at a time: the same answers as converting it first.
+    single = xyz.astype(np.float32)
+    assert features.accelerometer_to_minutes(t, single, 32.0, chunk_minutes=7).equals(
+        features.accelerometer_to_minutes(t, single.astype(float), 32.0))
+
+
 # ---- EDA, temperature, altitude -------------------------------------------------------------------
 def test_eda_level_slope_and_contact():
     t = sampled(4, 120)
@@ -301,6 +340,8 @@ BAD = {
                  r"rate_hz must be a positive number"),
     "bad axis": (lambda t, x: features.accelerometer_to_minutes(t, x, axis=3), (GOOD_T[:3], np.ones((3, 3))),
                  r"axis must be 0, 1 or 2"),
+    "bad chunk_minutes": (lambda t, x: features.accelerometer_to_minutes(t, x, chunk_minutes=0),
+                          (GOOD_T[:3], np.ones((3, 3))), r"chunk_minutes must be a whole number of minutes"),
     "bad min_seconds": (lambda t, x: features.eda_to_minutes(t, x, min_seconds=0), (GOOD_T[:3], np.ones(3)),
                         r"min_seconds must be an integer from 1 to 60"),
     "bad policy": (lambda t, x: features.eda_to_minutes(t, x, on_out_of_range="clip"), (GOOD_T[:3], np.ones(3)),

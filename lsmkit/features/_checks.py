@@ -12,6 +12,17 @@ from ..channels import get_channel
 #: Seconds of a minute (of 60) that must hold a sample for a sampled stream to give a value.
 MIN_SECONDS = 30
 _NS_PER_MIN, _NS_PER_S = 60 * 10**9, 10**9
+_BLOCK = 1 << 20  # samples checked at a time, so that the checks' temporaries stay small however long the stream
+
+
+def _first(bad, n: int) -> int | None:
+    """The first index below ``n`` where ``bad(a, b)`` (a boolean array for the indices ``a .. b - 1``) is true,
+    a block at a time; None where it is nowhere."""
+    for a in range(0, n, _BLOCK):
+        hit = np.flatnonzero(bad(a, min(a + _BLOCK, n)))
+        if hit.size:
+            return a + int(hit[0])
+    return None
 
 
 def _times(times, name: str = "times") -> np.ndarray:
@@ -25,21 +36,25 @@ def _times(times, name: str = "times") -> np.ndarray:
         raise TypeError(f"{name} must be datetime64 (numpy or pandas, naive UTC or tz-aware), got dtype {arr.dtype}")
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if np.isnat(arr).any():
-        raise ValueError(f"{name} holds NaT at index {int(np.flatnonzero(np.isnat(arr))[0])}")
-    ns = arr.astype("datetime64[ns]").astype(np.int64)
-    bad = np.flatnonzero(np.diff(ns) <= 0)
-    if bad.size:
-        i = int(bad[0]) + 1
-        raise ValueError(f"{name} must be strictly increasing; {name}[{i}] = {arr[i]} is not after "
-                         f"{name}[{i - 1}] = {arr[i - 1]}")
+    i = _first(lambda a, b: np.isnat(arr[a:b]), arr.size)
+    if i is not None:
+        raise ValueError(f"{name} holds NaT at index {i}")
+    ns = arr.astype("datetime64[ns]", copy=False).view(np.int64)  # a view of datetime64[ns] input: no copy
+    i = _first(lambda a, b: ns[a + 1:b + 1] <= ns[a:b], ns.size - 1)  # the first i with times[i + 1] <= times[i]
+    if i is not None:
+        raise ValueError(f"{name} must be strictly increasing; {name}[{i + 1}] = {arr[i + 1]} is not after "
+                         f"{name}[{i}] = {arr[i]}")
     return ns
 
 
-def _values(values, name: str, n: int, columns: int | None = None, minimum: float | None = None) -> np.ndarray:
-    """``values`` as float, ``n`` long (``(n, columns)`` when given), finite, at least ``minimum``."""
+def _values(values, name: str, n: int, columns: int | None = None, minimum: float | None = None, *,
+            any_float: bool = False) -> np.ndarray:
+    """``values`` as float, ``n`` long (``(n, columns)`` when given), finite, at least ``minimum``; with
+    ``any_float`` an array of any float dtype is kept as it is (a long float32 stream is not copied to float64)."""
     try:
-        arr = np.asarray(values, dtype=float)
+        arr = np.asarray(values)
+        if not (any_float and arr.dtype.kind == "f"):
+            arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be numbers, got {type(values).__name__}") from None
     shape = (n,) if columns is None else (n, columns)
@@ -47,12 +62,11 @@ def _values(values, name: str, n: int, columns: int | None = None, minimum: floa
         raise ValueError(f"{name} must have shape {('n',) if columns is None else ('n', columns)}, got {arr.shape}")
     if arr.shape[0] != n:
         raise ValueError(f"{name} has {arr.shape[0]} samples but times has {n}; they must match one to one")
-    bad = ~np.isfinite(arr) if arr.ndim == 1 else ~np.isfinite(arr).all(axis=1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    i = _first(lambda a, b: ~np.isfinite(arr[a:b]).reshape(b - a, -1).all(axis=1), n)
+    if i is not None:
         raise ValueError(f"{name}[{i}] = {arr[i]} is not finite; drop missing samples before featurising")
-    if minimum is not None and (arr < minimum).any():
-        i = int(np.flatnonzero(arr < minimum)[0])
+    i = None if minimum is None else _first(lambda a, b: arr[a:b] < minimum, n)
+    if i is not None:
         raise ValueError(f"{name}[{i}] = {arr[i]} is below {minimum}, which is physically impossible")
     return arr
 

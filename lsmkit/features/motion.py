@@ -1,4 +1,13 @@
-"""A raw tri-axial accelerometer -> steps and the nine motion channels (see :mod:`lsmkit.features`)."""
+"""A raw tri-axial accelerometer -> steps and the nine motion channels (see :mod:`lsmkit.features`).
+
+The stream is featurised a chunk of whole minutes at a time, so that memory stays bounded however
+long the recording (a week at 32 Hz is 19 M samples). Every channel but two needs only its
+minute's samples; steps and zero crossings band-pass each gap-free segment as a whole. Each chunk
+is filtered with :data:`_MARGIN_S` of samples more on either side, long enough for the filter's
+edge transients to die out, so the band in the chunk's core is the whole segment's; a step or
+crossing is kept by the core it falls in, and the zero-crossing detector's state is carried from
+one core to the next.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +16,8 @@ import pandas as pd
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
 from ..channels import CHANNEL_NAMES, get_channel
-from ._checks import (MIN_SECONDS, _NS_PER_MIN, _NS_PER_S, _check_min_seconds, _check_option, _frame, _minutes,
-                      _seconds_covered, _times, _values)
+from ._checks import (_BLOCK, MIN_SECONDS, _NS_PER_MIN, _NS_PER_S, _check_min_seconds, _check_option, _frame,
+                      _minutes, _seconds_covered, _times, _values)
 
 #: The lowest accelerometer rate the step detector and the spectral features work at.
 MIN_ACCELEROMETER_HZ = 10.0
@@ -23,6 +32,9 @@ _SPLIT_HZ = 1.0  # log_energy_ratio: energy above this frequency over the energy
 _MOVING_SECOND_G = 0.02  # sleep_coefficient: a second whose magnitude SD exceeds this is "moving"
 _COLUMNS = tuple(c for c in CHANNEL_NAMES if get_channel(c).group == "accelerometer")
 _MIN_LOG_ENERGY = -12.0  # floor of log_energy (the registry's lower bound), for a still device
+# Filtered on either side of a chunk: the band-pass's slowest pole decays with a time constant of
+# 0.52 s at any rate, so its edge transients are down by e^-58 (1e-25) at the core.
+_MARGIN_S = 30.0
 
 
 def _rate(ns: np.ndarray, rate_hz) -> float:
@@ -35,7 +47,7 @@ def _rate(ns: np.ndarray, rate_hz) -> float:
             raise ValueError("times has fewer than two samples; pass rate_hz")
         rate = float(rate_hz)
     else:
-        spacing = float(np.median(np.diff(ns))) / _NS_PER_S
+        spacing = _median_spacing(ns) / _NS_PER_S
         rate = 1.0 / spacing if rate_hz is None else float(rate_hz)
         if abs(rate * spacing - 1.0) > 0.1:
             raise ValueError(f"rate_hz = {rate_hz} but the median spacing of times is {spacing:.6g} s "
@@ -46,6 +58,23 @@ def _rate(ns: np.ndarray, rate_hz) -> float:
     return rate
 
 
+def _median_spacing(ns: np.ndarray) -> float:
+    """The median spacing of the sample times, a block of ``_BLOCK`` spacings at a time: the median
+    of the blocks' medians (the exact median for streams shorter than a block, 9 h at 32 Hz)."""
+    medians = [np.median(np.diff(ns[a:a + _BLOCK + 1])) for a in range(0, ns.size - 1, _BLOCK)]
+    return float(np.median(medians))
+
+
+def _chunks(ns: np.ndarray, minutes: int, margin: int):
+    """(window, core) slices of the samples: each core ``minutes`` whole minutes from the minute of its
+    first sample (the next core starts at the next sample), its window ``margin`` samples more each side."""
+    lo = 0
+    while lo < ns.size:
+        hi = int(np.searchsorted(ns, (ns[lo] // _NS_PER_MIN + minutes) * _NS_PER_MIN))
+        yield slice(max(lo - margin, 0), min(hi + margin, ns.size)), slice(lo, hi)
+        lo = hi
+
+
 def _segments(ns: np.ndarray, rate: float):
     """Slices of samples without a gap longer than 2.5 sample periods."""
     cut = np.flatnonzero(np.diff(ns) > 2.5 * _NS_PER_S / rate) + 1
@@ -53,23 +82,36 @@ def _segments(ns: np.ndarray, rate: float):
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
 
 
-def _steps_and_crossings(ns, magnitude, rate):
-    """Times (ns) of steps and of zero crossings of the band-passed magnitude, segment by segment."""
+def _steps_and_crossings(ns, magnitude, rate, core, sign):
+    """Times (ns) of the steps and of the zero crossings of the band-passed magnitude in ``core`` (a
+    slice of the window ``ns``), segment by segment, and the detector's state at the core's end.
+
+    The state ``sign`` is the sign of the band at the last sample past +-h before the core, in a
+    segment that goes on into it (0: none). A step's minimum interval needs no state: the margins
+    hold its neighbours, so both chunks by a seam find the same steps there, and keep their own.
+    """
     sos = butter(2, STEP_BAND_HZ, btype="bandpass", fs=rate, output="sos")
     distance = max(1, int(round(STEP_MIN_INTERVAL_S * rate)))
-    steps, crossings = [], []
+    steps, crossings, after = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], 0.0
     for seg in _segments(ns, rate):
-        if seg.stop - seg.start <= 3 * rate:  # too short to filter (edge transients): no steps
+        a, b = max(seg.start, core.start), min(seg.stop, core.stop)  # the segment's samples in the core
+        # In a margin only: another core's. Too short to filter (edge transients): no steps. With
+        # margins over 3 s, a segment in the core is cut short by the window only if it is short.
+        if a >= b or seg.stop - seg.start <= 3 * rate:
             continue
         band = sosfiltfilt(sos, magnitude[seg])  # zero phase: peaks stay at the step times
         peaks, _ = find_peaks(band, height=STEP_MIN_G, distance=distance)
-        steps.append(ns[seg][peaks])
+        steps.append(ns[seg][peaks[(peaks >= a - seg.start) & (peaks < b - seg.start)]])
         # Schmitt trigger: a crossing is the first sample past +h after one past -h (or back).
-        beyond = np.flatnonzero(np.abs(band) > _CROSSING_HYSTERESIS_G)
-        flips = beyond[1:][np.diff(np.sign(band[beyond])) != 0]
-        crossings.append(ns[seg][flips])
-    empty = np.zeros(0, np.int64)
-    return (np.concatenate(steps) if steps else empty), (np.concatenate(crossings) if crossings else empty)
+        part = band[a - seg.start:b - seg.start]
+        beyond = np.flatnonzero(np.abs(part) > _CROSSING_HYSTERESIS_G)
+        signs = np.sign(part[beyond])
+        start = sign if seg.start < a else 0.0  # the segment goes on from the previous core
+        before = np.r_[start, signs[:-1]]  # the state at each sample past +-h
+        crossings.append(ns[a:b][beyond[(before != 0) & (signs != before)]])
+        if seg.stop > b:  # and on into the next
+            after = signs[-1] if signs.size else start
+    return np.concatenate(steps), np.concatenate(crossings), after
 
 
 def _moving_seconds(ns, magnitude, row, n_rows):
@@ -106,6 +148,28 @@ def _accelerometer_minute(xyz, magnitude, rate, axis):
     return out
 
 
+def _minute_features(ns, xyz, magnitude, step_ns, crossing_ns, rate, axis, min_seconds):
+    """The minutes of one core (whole minutes): their starts (ns) and the ten channels, NaN in those
+    with fewer than ``min_seconds`` seconds holding samples."""
+    starts, row = _minutes(ns)
+    covered = _seconds_covered(ns, row, starts.size)
+    moving = _moving_seconds(ns, magnitude, row, starts.size)
+    bounds = np.searchsorted(row, np.arange(starts.size + 1))
+    out = {c: np.full(starts.size, np.nan) for c in _COLUMNS}
+    for r in np.flatnonzero(covered >= min_seconds):
+        part = slice(bounds[r], bounds[r + 1])
+        minute = (starts[r], starts[r] + _NS_PER_MIN)
+        features = _accelerometer_minute(xyz[part], magnitude[part], rate, axis)
+        s0, s1 = np.searchsorted(step_ns, minute)  # both sorted
+        c0, c1 = np.searchsorted(crossing_ns, minute)
+        features["steps"] = float(s1 - s0)
+        features["zero_crossing_mean"], features["zero_crossing_std"] = _crossing_stats(crossing_ns[c0:c1])
+        features["sleep_coefficient"] = 100.0 * moving[r] / covered[r]
+        for c, value in features.items():
+            out[c][r] = value
+    return starts, out
+
+
 def _crossing_stats(t_ns):
     """Mean and SD (s) of the times between the minute's zero crossings; (60, 0) with fewer than two."""
     if t_ns.size < 2:
@@ -115,7 +179,7 @@ def _crossing_stats(t_ns):
 
 
 def accelerometer_to_minutes(times, xyz_g, rate_hz=None, *, axis: int = 2, min_seconds: int = MIN_SECONDS,
-                             on_out_of_range: str = "nan") -> pd.DataFrame:
+                             on_out_of_range: str = "nan", chunk_minutes: int = 60) -> pd.DataFrame:
     """A raw tri-axial accelerometer (g, any rate >= 10 Hz) -> ``steps`` and nine motion channels.
 
     Parameters
@@ -131,6 +195,9 @@ def accelerometer_to_minutes(times, xyz_g, rate_hz=None, *, axis: int = 2, min_s
     min_seconds : int, default 30
         Seconds of the minute that must hold samples; other minutes are NaN throughout.
     on_out_of_range : {"nan", "raise", "keep"}, default "nan"
+    chunk_minutes : int, default 60
+        Minutes featurised at a time (each with 30 s more on either side for the filter), so that
+        memory is bounded by the chunk, not the recording; the answers do not depend on it.
 
     Returns
     -------
@@ -162,28 +229,23 @@ def accelerometer_to_minutes(times, xyz_g, rate_hz=None, *, axis: int = 2, min_s
     _check_min_seconds(min_seconds)
     if isinstance(axis, bool) or axis not in (0, 1, 2):
         raise ValueError(f"axis must be 0, 1 or 2 (x, y, z), got {axis!r}")
+    if isinstance(chunk_minutes, bool) or not isinstance(chunk_minutes, (int, np.integer)) or chunk_minutes < 1:
+        raise ValueError(f"chunk_minutes must be a whole number of minutes, at least 1, got {chunk_minutes!r}")
     ns = _times(times)
-    xyz = _values(xyz_g, "xyz_g", ns.size, columns=3)
-    columns = _COLUMNS
+    xyz = _values(xyz_g, "xyz_g", ns.size, columns=3, any_float=True)  # float32 stays float32: see the chunks
     if ns.size == 0:
-        return _frame(ns, {c: [] for c in columns}, on_out_of_range, "accelerometer_to_minutes")
+        return _frame(ns, {c: [] for c in _COLUMNS}, on_out_of_range, "accelerometer_to_minutes")
     rate = _rate(ns, rate_hz)
-    magnitude = np.sqrt((xyz * xyz).sum(axis=1))
-    step_ns, crossing_ns = _steps_and_crossings(ns, magnitude, rate)
-    starts, row = _minutes(ns)
-    covered = _seconds_covered(ns, row, starts.size)
-    moving = _moving_seconds(ns, magnitude, row, starts.size)
-    bounds = np.searchsorted(row, np.arange(starts.size + 1))
-    out = {c: np.full(starts.size, np.nan) for c in columns}
-    for r in np.flatnonzero(covered >= min_seconds):
-        part = slice(bounds[r], bounds[r + 1])
-        lo, hi = starts[r], starts[r] + _NS_PER_MIN
-        features = _accelerometer_minute(xyz[part], magnitude[part], rate, axis)
-        features["steps"] = float(np.count_nonzero((step_ns >= lo) & (step_ns < hi)))
-        in_minute = crossing_ns[(crossing_ns >= lo) & (crossing_ns < hi)]
-        features["zero_crossing_mean"], features["zero_crossing_std"] = _crossing_stats(in_minute)
-        features["sleep_coefficient"] = 100.0 * moving[r] / covered[r]
-        for c, value in features.items():
-            out[c][r] = value
-    return _frame(starts, out, on_out_of_range, "accelerometer_to_minutes")
+    starts, parts, sign = [], [], 0.0
+    for window, core in _chunks(ns, chunk_minutes, int(np.ceil(_MARGIN_S * rate))):
+        window_xyz = np.asarray(xyz[window], dtype=float)  # (n, 3): float64 a window at a time
+        magnitude = np.sqrt((window_xyz * window_xyz).sum(axis=1))
+        inner = slice(core.start - window.start, core.stop - window.start)  # the core in the window
+        step_ns, crossing_ns, sign = _steps_and_crossings(ns[window], magnitude, rate, inner, sign)
+        minute_starts, out = _minute_features(ns[core], window_xyz[inner], magnitude[inner], step_ns, crossing_ns, rate,
+                                              axis, min_seconds)
+        starts.append(minute_starts)
+        parts.append(out)
+    out = {c: np.concatenate([part[c] for part in parts]) for c in _COLUMNS}
+    return _frame(np.concatenate(starts), out, on_out_of_range, "accelerometer_to_minutes")
 

@@ -1,9 +1,13 @@
 """Pretraining: the paper's recipe, streamed data, masks from a task mix, resumable checkpoints.
 
 ``train(TrainConfig(...), out_dir)`` runs in one process, or in several under ``torchrun``
-(DistributedDataParallel, gloo on CPU, nccl on GPU): every rank builds the same global batch,
-takes its own rows of it, and weights its loss by its share of the scored values, so a step
-computes the same gradient however many processes share the work (up to float rounding).
+(DistributedDataParallel, gloo on CPU, nccl on GPU): rank ``r`` of ``world`` trains on rows
+``r::world`` of each global batch and weights its loss by its share of the scored values, so a step
+computes the same gradient however many processes share the work (up to float rounding). From a
+window store each rank loads only its own rows of each block, so it holds ``1/world`` of the block
+in memory; the ranks then gather each global batch (:func:`gather_batch`), because calibration
+shifts, augmentations, channel removal and the task mask are drawn over the whole batch with one
+generator.
 
 Everything random is a function of ``(seed, step)`` or ``(seed, chunk)``: masks and augmentations
 of step ``s`` come from ``default_rng([seed, s])``, the k-th data chunk from its own seed. A run
@@ -35,8 +39,9 @@ from .data import calibration_shifts, to_windows
 from .model import LSM, ModelConfig, get_config
 from .simulator import simulate
 
-__all__ = ["TrainConfig", "Normaliser", "WindowStream", "validation_set", "sample_task_masks", "augment",
-           "drop_channels", "training_batch", "initial_weights", "train", "load_checkpoint", "TASKS", "DROP_MIX"]
+__all__ = ["TrainConfig", "Normaliser", "WindowStream", "gather_batch", "validation_set", "sample_task_masks",
+           "augment", "drop_channels", "training_batch", "initial_weights", "train", "load_checkpoint", "TASKS",
+           "DROP_MIX"]
 
 #: The four generative tasks at the sizes used for validation during training.
 TASKS = {
@@ -193,49 +198,93 @@ def open_windows(path, minutes: int) -> xr.DataArray:
 class WindowStream:
     """Deterministic batches of windows from the simulator (chunk by chunk) or stored windows.
 
-    ``position`` = (chunk, batch within chunk) is all the state there is; ``batch(position)``
+    ``position`` = (chunk, batch within chunk) is all the state there is; ``next(position)``
     returns the same array every time. A store is read lazily, one block of :data:`STORE_BLOCK`
     windows per chunk: each pass over the store visits its blocks in a new random order and
     shuffles the windows within each block, so memory stays bounded however large the store is.
+
+    Under ``torchrun``, ``WindowStream(config, rank, world)`` serves rank ``rank``'s rows of each
+    global batch, rows ``rank::world`` (``train`` gathers them back with :func:`gather_batch`). From a
+    store the rank loads only those windows of each shuffled block, ``1/world`` of it (the store's
+    compressed chunks holding them are still decompressed whole: a shuffled block's rows are spread
+    over all of them); the simulator's chunk every rank simulates whole and keeps its rows. Batches
+    and positions do not depend on ``world``: the rows of all ranks, interleaved, are the batch one
+    process reads.
     """
 
-    def __init__(self, config: TrainConfig):
-        self.config = config
-        self._cache: tuple[int, np.ndarray] | None = None
+    def __init__(self, config: TrainConfig, rank: int = 0, world: int = 1):
+        if not 0 <= rank < world or config.batch_size % world:
+            raise ValueError(f"rank {rank} of {world} processes: need 0 <= rank < world and batch_size "
+                             f"{config.batch_size} divisible by world")
+        self.config, self.rank, self.world = config, rank, world
+        self._cache: tuple[int, np.ndarray, int] | None = None  # (chunk, this rank's windows, windows in chunk)
         self._stored = None if config.windows is None else open_windows(config.windows, config.minutes)
         if self._stored is not None and self._stored.sizes["window"] < config.batch_size:
             raise ValueError(f"{config.windows} holds {self._stored.sizes['window']} windows, fewer than one batch "
                              f"of {config.batch_size}: store more windows or lower batch_size")
 
+    def _block(self, k: int) -> slice:
+        """The store's rows in chunk k: block k % n of pass k // n, each pass in a new block order."""
+        n_windows = self._stored.sizes["window"]
+        n_blocks = -(-n_windows // STORE_BLOCK)
+        block = np.random.default_rng([self.config.seed, 2, k // n_blocks]).permutation(n_blocks)[k % n_blocks]
+        return slice(block * STORE_BLOCK, min((block + 1) * STORE_BLOCK, n_windows))
+
     def chunk(self, k: int) -> np.ndarray:
-        """The k-th chunk of windows, shuffled: (W, T, C) float32 in physical units."""
+        """This rank's windows of the k-th chunk, shuffled: (W, T, C) float32 in physical units.
+
+        Positions ``rank::world`` of the shuffled chunk; in one process, the whole chunk.
+        """
         if self._cache is not None and self._cache[0] == k:
             return self._cache[1]
         c = self.config
-        if self._stored is not None:  # block k % n of pass k // n over the store
-            n_windows = self._stored.sizes["window"]
-            n_blocks = -(-n_windows // STORE_BLOCK)
-            block = np.random.default_rng([c.seed, 2, k // n_blocks]).permutation(n_blocks)[k % n_blocks]
-            rows = slice(block * STORE_BLOCK, min((block + 1) * STORE_BLOCK, n_windows))
-            signal = np.asarray(self._stored.isel(window=rows).values, dtype=np.float32)
-            signal = signal[np.random.default_rng([c.seed, 4, k]).permutation(len(signal))]
+        if self._stored is not None:
+            rows = self._block(k)
+            order = np.random.default_rng([c.seed, 4, k]).permutation(rows.stop - rows.start)
+            mine = rows.start + order[self.rank :: self.world]  # store rows, in the order this rank trains on them
+            ascending = np.argsort(mine)  # read in store order, then put back in training order
+            signal = np.empty((len(mine), c.minutes, len(CHANNEL_NAMES)), dtype=np.float32)
+            signal[ascending] = self._stored.isel(window=mine[ascending]).values
+            n_windows = rows.stop - rows.start
         else:
             cohort = simulate(c.participants_per_chunk, c.days_per_chunk, seed=np.random.SeedSequence([c.seed, 1, k]))
             signal = to_windows(cohort, c.minutes, stride=c.stride, max_missing=c.max_missing)["signal"].values
             signal = signal[np.random.default_rng([c.seed, 2, k]).permutation(len(signal))]
-        self._cache = (k, signal)
+            n_windows = len(signal)
+            signal = signal[self.rank :: self.world]
+        self._cache = (k, signal, n_windows)
         return signal
 
     def batches_in(self, k: int) -> int:
-        return len(self.chunk(k)) // self.config.batch_size
+        """Whole global batches in chunk k (the same on every rank; a store's block is not read for it)."""
+        if self._stored is not None:
+            rows = self._block(k)
+            return (rows.stop - rows.start) // self.config.batch_size
+        self.chunk(k)
+        return self._cache[2] // self.config.batch_size
 
     def next(self, position: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
-        """The batch at ``position`` and the position after it."""
+        """This rank's rows of the batch at ``position`` (rows ``rank::world``; all of it in one
+        process) and the position after it."""
         k, b = position
         while b >= self.batches_in(k):
             k, b = k + 1, 0
-        size = self.config.batch_size
-        return self.chunk(k)[b * size : (b + 1) * size], (k, b + 1)
+        share = self.config.batch_size // self.world  # global rows [b*size, (b+1)*size) at stride world
+        return self.chunk(k)[b * share : (b + 1) * share], (k, b + 1)
+
+
+def gather_batch(rows: np.ndarray, world: int, device) -> np.ndarray:
+    """The global batch from every rank's rows (rank r holds rows ``r::world``), on every rank.
+
+    ``device`` is where the collective runs (a GPU for nccl); the batch comes back as numpy.
+    """
+    if world == 1:
+        return rows
+    mine = torch.from_numpy(np.ascontiguousarray(rows)).to(_collective_device(device))
+    parts = [torch.empty_like(mine) for _ in range(world)]
+    dist.all_gather(parts, mine)
+    batch = torch.stack(parts, dim=1)  # world x (B/world, T, C) -> (B/world, world, T, C)
+    return batch.flatten(0, 1).cpu().numpy()  # (B/world, world, T, C) -> (B, T, C): row i*world + r from rank r
 
 
 def validation_set(config: TrainConfig) -> xr.Dataset:
@@ -422,7 +471,7 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2 or "token" in n]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=config.lr, betas=config.betas)
-    stream = WindowStream(config)
+    stream = WindowStream(config, rank, world)
     val = validation_set(config)
     step, position, history = 0, (0, 0), []
     checkpoint = out_dir / "checkpoint.pt"
@@ -439,7 +488,7 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
     elif config.normalise == "registry":  # one z-space for every run: losses comparable across data sizes
         normaliser = Normaliser([c.mean for c in CHANNELS], [c.std for c in CHANNELS])
     else:
-        normaliser = Normaliser.fit(stream.chunk(0))
+        normaliser = _data_normaliser(config, stream, rank, world, device)
     val_z = normaliser(val["signal"].values).astype(np.float32)
 
     ddp = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
@@ -463,6 +512,7 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
     last = config.steps if until is None else min(until, config.steps)
     while step < last:
         batch, position = stream.next(position)
+        batch = gather_batch(batch, world, device)  # the whole batch: masks and augmentations are drawn over it
         z, hidden = training_batch(batch, normaliser, config, step)
         rows = slice(rank, None, world)  # this rank's share of the global batch
         x, h = torch.from_numpy(z[rows]).to(device), torch.from_numpy(hidden[rows]).to(device)
@@ -491,6 +541,26 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
             save()
     bar.close()
     return model, normaliser, history
+
+
+def _data_normaliser(config: TrainConfig, stream: WindowStream, rank: int, world: int, device) -> Normaliser:
+    """Z-scoring fitted to the whole first chunk, as one process fits it. Under ``torchrun`` each
+    rank holds only its rows of that chunk, so rank 0 reads it whole once and sends the statistics."""
+    if world == 1:
+        return Normaliser.fit(stream.chunk(0))
+    stats = torch.zeros(2, len(CHANNEL_NAMES), dtype=torch.float32)
+    if rank == 0:
+        whole = Normaliser.fit(WindowStream(config).chunk(0))
+        stats = torch.from_numpy(np.stack([whole.mean, whole.std]))
+    stats = stats.to(_collective_device(device))
+    dist.broadcast(stats, 0)
+    mean, std = stats.cpu().numpy()
+    return Normaliser(mean, std)
+
+
+def _collective_device(device) -> torch.device:
+    """Where tensors of a collective live: nccl moves only GPU tensors, gloo CPU ones."""
+    return torch.device(device) if dist.get_backend() == "nccl" else torch.device("cpu")
 
 
 def initial_weights(model: LSM, init: str) -> Normaliser:

@@ -122,34 +122,100 @@ def test_resume_refuses_a_different_config(tmp_path):
         train(TrainConfig(**{**TINY.__dict__, "lr": 0.5}), tmp_path, progress=False)
 
 
+def _small_store(path, n: int, minutes: int = 30) -> str:
+    """``n`` stored windows of the sample cohort, each tagged by its index in its first heart-rate value."""
+    import lsmkit
+
+    windows = lsmkit.load_sample(minutes=minutes).isel(window=slice(0, n))
+    windows["signal"][:, 0, 0] = np.arange(n, dtype=np.float32)
+    return str(lsmkit.save(windows, path))
+
+
+TORCHRUN = TrainConfig(preset="tiny", steps=3, batch_size=8, val_every=3, checkpoint_every=3, val_windows=8,
+                       participants_per_chunk=2, days_per_chunk=2, val_participants=2)
+
+
 @pytest.mark.slow
-def test_torchrun_two_cpu_processes_end_with_identical_weights(tmp_path):
+@pytest.mark.parametrize("source", ["simulator", "store"])
+def test_torchrun_two_cpu_processes_end_with_identical_weights(tmp_path, source):
+    """Two ranks end with one set of weights, the weights of one process with the whole batch; from
+    a store (each rank reading its half of the block) over 7 steps, into a second pass of the store."""
+    config = TORCHRUN
+    if source == "store":  # 40 windows: five batches of 8 per pass, so step 6 starts a new shuffle
+        config = TrainConfig(**{**TORCHRUN.__dict__, "windows": _small_store(tmp_path / "windows.nc", 40, 300),
+                                "steps": 7, "val_every": 7, "checkpoint_every": 7})
     script = tmp_path / "ddp_probe.py"
     script.write_text(
-        "import hashlib, os, sys, torch, torch.distributed as dist\n"
+        "import hashlib, json, os, sys, torch, torch.distributed as dist\n"
         "from lsmkit.train import TrainConfig, train\n"
         "dist.init_process_group('gloo')\n"
-        "config = TrainConfig(preset='tiny', steps=3, batch_size=8, val_every=3, checkpoint_every=3, val_windows=8,\n"
-        "                     participants_per_chunk=2, days_per_chunk=2, val_participants=2)\n"
+        "config = TrainConfig(**json.loads(sys.argv[2]))\n"
         "model, _, _ = train(config, sys.argv[1], resume=False, progress=False, device='cpu')\n"
         "digest = hashlib.sha256(b''.join(p.detach().numpy().tobytes() for p in model.parameters())).hexdigest()\n"
         "open(os.path.join(sys.argv[1], f'rank{dist.get_rank()}.sha'), 'w').write(digest)\n"
         "dist.destroy_process_group()\n"
     )
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                    str(script), str(tmp_path)], check=True, env=env, capture_output=True, timeout=300)
+    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                          str(script), str(tmp_path), json.dumps(_config_dict(config))], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
     digests = {Path(tmp_path, f"rank{r}.sha").read_text() for r in (0, 1)}
     assert len(digests) == 1
     two = load_checkpoint(tmp_path / "checkpoint.pt")
-    assert two["step"] == 3
+    assert two["step"] == config.steps and two["position"][0] == (1 if source == "store" else 0)
     # and the two processes took the same steps as one process with the whole batch
-    config = TrainConfig(preset="tiny", steps=3, batch_size=8, val_every=3, checkpoint_every=3, val_windows=8,
-                         participants_per_chunk=2, days_per_chunk=2, val_participants=2)
     train(config, tmp_path / "single", resume=False, progress=False, device="cpu")
     one = load_checkpoint(tmp_path / "single" / "checkpoint.pt")
+    assert one["position"] == two["position"]
+    torch.testing.assert_close(two["norm_mean"], one["norm_mean"], atol=0, rtol=0)  # fitted to the whole block
     for name, value in one["model"].items():
+        if name.endswith("qkv.bias"):  # (q, k, v) biases: the key bias's true gradient is zero (softmax
+            # ignores a shift shared by all keys), so Adam turns its rounding noise into steps of up to lr
+            (q2, k2, v2), (q1, k1, v1) = two["model"][name].view(3, -1), value.view(3, -1)
+            torch.testing.assert_close(torch.cat([q2, v2]), torch.cat([q1, v1]), atol=2e-5, rtol=1e-4, msg=name)
+            torch.testing.assert_close(k2, k1, atol=config.lr * config.steps, rtol=0, msg=name)
+            continue
         torch.testing.assert_close(two["model"][name], value, atol=2e-5, rtol=1e-4, msg=name)
+
+
+def test_ranks_read_their_half_of_each_stored_block_and_together_make_the_batch(tmp_path, monkeypatch):
+    """Two ranks' rows of each batch, interleaved, are one process's batch, through several blocks,
+    and each rank loads only its half of a block."""
+    import xarray as xr
+
+    from lsmkit import train as train_module
+
+    path = _small_store(tmp_path / "windows.nc", 300)
+    monkeypatch.setattr(train_module, "STORE_BLOCK", 128)  # blocks of 128, 128 and 44 windows
+    config = TrainConfig(**{**TINY.__dict__, "windows": path, "minutes": 30, "batch_size": 16})
+    read = []  # windows each store read asks for
+    isel = xr.DataArray.isel
+    monkeypatch.setattr(xr.DataArray, "isel", lambda self, *a, **kw: read.append(np.size(kw["window"])) or
+                        isel(self, *a, **kw))
+    whole = WindowStream(config)
+    ranks = [WindowStream(config, rank=r, world=2) for r in (0, 1)]
+    position, held = (0, 0), {}  # chunk: windows the whole stream holds, and each rank
+    for _ in range(12):  # at most 8 batches in the first chunk, so into the second
+        batch, after = whole.next(position)
+        shares = [stream.next(position) for stream in ranks]
+        assert all(p == after for _, p in shares)
+        together = np.empty_like(batch)
+        for r, (rows, _) in enumerate(shares):
+            assert len(rows) == 8
+            together[r::2] = rows
+        np.testing.assert_array_equal(together, batch)
+        held[after[0]] = len(whole.chunk(after[0])), [len(stream.chunk(after[0])) for stream in ranks]
+        position = after
+    assert len(held) >= 2
+    for n, per_rank in held.values():
+        assert per_rank == [n // 2, n // 2]
+    assert read == [m for n, _ in held.values() for m in (n, n // 2, n // 2)]  # each rank read only its half
+    before = len(read)
+    assert [s.batches_in(k) for s in (whole, *ranks) for k in (5, 6)] == [whole.batches_in(5), whole.batches_in(6)] * 3
+    assert len(read) == before  # counting the batches of a block does not read it
+    with pytest.raises(ValueError, match="divisible by world"):
+        WindowStream(config, rank=0, world=3)
 
 
 def test_config_is_checked_up_front():

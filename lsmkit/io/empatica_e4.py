@@ -294,8 +294,9 @@ def _featurise(kind, start, rate, values, where, first, axis, on_out_of_range) -
         if len(big):
             raise ValueError(f"{where}: line {first + big[0]}: {values[big[0]].tolist()} is outside the +-2 g range "
                              f"(+-{_ACC_LIMIT} in 1/64 g)")
-        return _in_blocks(start, rate, values / 64.0, lambda t, v: features.accelerometer_to_minutes(
-            t, v, rate, axis=axis, on_out_of_range=on_out_of_range))
+        # one call: the featuriser works a chunk of minutes at a time and carries its state across them
+        return features.accelerometer_to_minutes(_times(start, rate, 0, len(values)), values / 64.0, rate, axis=axis,
+                                                 on_out_of_range=on_out_of_range)
     values = values[:, 0].astype(np.float64)
     if kind == "eda" and (values < 0).any():
         i = int(np.flatnonzero(values < 0)[0])

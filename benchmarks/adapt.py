@@ -21,6 +21,7 @@ and ``adapt.json`` to ``--out-dir``; also prints adapt samples/s (the issue's be
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -63,6 +64,8 @@ def main():
     parser.add_argument("--eval-days", type=int, default=4)
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--minutes", type=float, default=10.0, help="wall-clock limit of adapting")
+    parser.add_argument("--recipe", nargs="*", default=[], metavar="FIELD=VALUE",
+                        help="TrainConfig fields overriding lsmkit.ADAPT_RECIPE, e.g. lr=4e-4 calibration=0")
     parser.add_argument("--n-boot", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out-dir", default="benchmarks/results")
@@ -77,14 +80,19 @@ def main():
     windows = to_windows(rest, 300, stride=300)
 
     with tempfile.TemporaryDirectory() as run:
-        # ten steps measure the step rate; the run then gets as many steps as fit the wall-clock
-        # limit, with its whole learning-rate schedule
-        probe = time.perf_counter()
-        lsmkit.adapt(args.init, first, Path(run) / "probe", steps=args.steps, seed=args.seed, until=10, progress=False)
-        per_step = (time.perf_counter() - probe) / 10
+        # A short run measures the step rate: ten steps to set it up (stores, first validation),
+        # then twenty more after resuming. The run then gets as many steps as fit the wall-clock
+        # limit, with its whole learning-rate schedule.
+        recipe = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.recipe)}
+        for until in (10, 30):
+            probe = time.perf_counter()
+            lsmkit.adapt(args.init, first, Path(run) / "probe", steps=args.steps, seed=args.seed, until=until,
+                         progress=False, **recipe)
+        per_step = (time.perf_counter() - probe) / 20
         steps = int(min(args.steps, max(10, args.minutes * 60 * 0.9 / per_step)))
         t0 = time.perf_counter()
-        card = lsmkit.adapt(args.init, first, Path(run) / "adapt", steps=steps, seed=args.seed, progress=True)
+        card = lsmkit.adapt(args.init, first, Path(run) / "adapt", steps=steps, seed=args.seed, progress=True,
+                            **recipe)
         adapt_seconds = time.perf_counter() - t0
         adapted = lsmkit.load_pretrained(str(card))
         batch = adapted.card["training"]["config"]["batch_size"]
@@ -93,6 +101,7 @@ def main():
         table = lsmkit.evaluate(methods, windows, rng=args.seed, n_boot=args.n_boot, progress=True,
                                 profiles=[args.profile])
     result = summary(table, "before", "adapted")
+    used = adapted.card["training"]["config"]
     samples_per_s = steps * batch / adapt_seconds
     steps_note = f"{steps} steps" + (f" (what fits {args.minutes:g} minutes)" if steps < args.steps else "")
     text = "\n".join([
@@ -100,6 +109,8 @@ def main():
         f"- users: {args.participants} new simulated participants, profile `{args.profile}` "
         f"({', '.join(lsmkit.profile_channels(args.profile))}), one calibration shift each",
         f"- adapting `{args.init}` on their first {args.adapt_days} days: {steps_note}, batch {batch}, "
+        f"peak lr {used['lr']:g}, calibration {used['calibration']:g}, channel dropout {used['channel_dropout']:g}"
+        f"{' (set: ' + ' '.join(args.recipe) + ')' if args.recipe else ''}, "
         f"{adapt_seconds / 60:.1f} min, {samples_per_s:.1f} samples/s",
         f"- scored on their other {args.eval_days} days: {windows.sizes['window']} windows of 300 minutes, "
         f"identical masks for every method, bootstrap over windows ({args.n_boot} resamples)",

@@ -35,7 +35,13 @@ __all__ = ["DEFAULT_WEIGHTS", "PretrainedLSM", "load_pretrained", "list_pretrain
 
 DEFAULT_WEIGHTS = "lsm-2m"
 _RANGES = np.array([c.valid_range for c in CHANNELS], dtype=np.float32)  # (C, 2)
+_CHANNEL_INDEX = {name: i for i, name in enumerate(CHANNEL_NAMES)}
 _CARD_KEYS = ("weights_file", "sha256", "model_config", "window_minutes", "channels", "norm_mean", "norm_std")
+
+
+def _canonical(channels) -> np.ndarray:
+    """The position in :data:`~lsmkit.channels.CHANNEL_NAMES` of each of ``channels`` (canonical names)."""
+    return np.array([_CHANNEL_INDEX[str(c)] for c in channels], dtype=np.intp)
 
 
 def _is_whole(value) -> bool:
@@ -219,8 +225,13 @@ class PretrainedLSM:
         channels = list(windows["channel"].values)
         if len(set(channels)) != len(channels):
             raise ValueError(f"windows have duplicate channels {sorted({str(c) for c in channels if channels.count(c) > 1})}")
-        # validate_windows fixed the dim order; absent channels become NaN
-        signal = windows["signal"].reindex(channel=list(CHANNEL_NAMES)).values.astype(np.float32)
+        # validate_windows fixed the dim order and the names; absent channels become NaN
+        values, where = windows["signal"].values, _canonical(channels)
+        if np.array_equal(where, np.arange(len(CHANNEL_NAMES))):
+            signal = values.astype(np.float32)
+        else:
+            signal = np.full(values.shape[:2] + (len(CHANNEL_NAMES),), np.nan, dtype=np.float32)
+            signal[..., where] = values
         infinite = np.isinf(signal).any(axis=(0, 1))  # (C,)
         if infinite.any():  # one inf poisons every token it shares attention with: refuse it
             names = [c for c, bad in zip(CHANNEL_NAMES, infinite) if bad]
@@ -246,19 +257,18 @@ class PretrainedLSM:
             if other or len(set(mask["channel"].values)) != mask.sizes["channel"]:
                 raise ValueError(f"mask channels differ from the windows' (not in both: {other}, or duplicated); "
                                  f"build the mask from these windows")
-            return mask.reindex(channel=list(CHANNEL_NAMES), fill_value=False).values
-        channels = list(windows["channel"].values)
+            channels = mask["channel"].values
+        else:
+            channels = windows["channel"].values
         full = np.zeros(mask.shape[:2] + (len(CHANNEL_NAMES),), dtype=bool)
-        full[..., [CHANNEL_NAMES.index(c) for c in channels]] = mask.values
+        full[..., _canonical(channels)] = mask.values
         return full
 
     def _output(self, windows: xr.Dataset, values: np.ndarray) -> xr.Dataset:
         """Put canonical-order values back into a Dataset shaped like ``windows``."""
-        full = xr.DataArray(values, dims=masks.DIMS, coords={"channel": list(CHANNEL_NAMES)})
-        out = full.sel(channel=windows["channel"].values).values.astype(np.float32)
-        result = windows.copy()
-        result["signal"] = windows["signal"].copy(data=out)
-        return result
+        out = values[..., _canonical(windows["channel"].values)].astype(np.float32)
+        # a shallow copy with the new signal: the other variables and the coordinates are shared
+        return windows.copy(data={name: out if name == "signal" else var.data for name, var in windows.data_vars.items()})
 
     # ---- the model ---------------------------------------------------------------------------
     @torch.inference_mode()
@@ -301,8 +311,9 @@ class PretrainedLSM:
         if not infer_absent:
             rec = np.where(absent, np.float32(np.nan), rec)
         out = self._output(windows, np.where(keep, signal, rec))
-        inferred = dict(zip(CHANNEL_NAMES, absent & infer_absent & (len(signal) > 0)))
-        return out.assign_coords(inferred=("channel", [bool(inferred[str(c)]) for c in windows["channel"].values]))
+        inferred = (absent & infer_absent & (len(signal) > 0))[_canonical(windows["channel"].values)]
+        out.coords["inferred"] = ("channel", inferred)
+        return out
 
     def forecast(self, windows: xr.Dataset, minutes: int) -> xr.Dataset:
         """Predict the last ``minutes`` of each window from the minutes before them."""

@@ -475,7 +475,14 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
     val = validation_set(config)
     step, position, history = 0, (0, 0), []
     checkpoint = out_dir / "checkpoint.pt"
-    if resume and checkpoint.exists():
+    resuming = resume and checkpoint.exists()
+    if world > 1:  # every rank must take the same branch below, or their collectives would not match
+        seen = torch.tensor([int(resuming)], device=_collective_device(device))
+        dist.all_reduce(seen)
+        if 0 < int(seen.item()) < world:
+            raise ValueError(f"{checkpoint} exists for {int(seen.item())} of the {world} processes: under torchrun "
+                             f"out_dir must be one folder that every process sees")
+    if resuming:
         state = load_checkpoint(checkpoint)
         if _saved_config(state["train_config"]) != _plain(config):
             raise ValueError(f"{checkpoint} was written by a different TrainConfig; use another out_dir or resume=False")
@@ -506,6 +513,8 @@ def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | No
                           "position": list(position), "history": history, "train_config": _plain(config),
                           "model_config": _plain(model.config), "norm_mean": torch.from_numpy(normaliser.mean),
                           "norm_std": torch.from_numpy(normaliser.std), "channels": list(CHANNEL_NAMES)}, checkpoint)
+        if world > 1:  # no rank goes on (or returns, and resumes later) before the checkpoint is written
+            dist.barrier()
 
     bar = tqdm(total=config.steps, initial=step, desc=f"pretrain {config.preset}", disable=not progress or rank != 0)
     t0, samples = time.perf_counter(), 0

@@ -444,3 +444,15 @@ def test_fuzz_malformed_input_raises_only_documented_errors(times, values, strea
                 "accelerometer": features.accelerometer_to_minutes}[stream], t, values)
     if out is not None:
         in_range(out)
+
+
+def test_rate_estimate_is_the_median_spacing_of_a_long_stream_with_a_gap():
+    # More than one block of spacings, a short last block holding a 10-minute gap: still the median.
+    from lsmkit.features._checks import _BLOCK
+    from lsmkit.features.motion import _median_spacing
+
+    ns = np.arange(_BLOCK + 3, dtype=np.int64) * 31_250_000  # 32 Hz
+    ns[-2:] += 600 * 10**9
+    assert _median_spacing(ns) == np.median(np.diff(ns)) == 31_250_000
+    slow = np.arange(5, dtype=np.int64) * 3 * 10**9  # one sample every 3 s: above the int32 cap
+    assert _median_spacing(slow) == 3e9

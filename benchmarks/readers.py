@@ -59,27 +59,27 @@ GROWTH_MB = 256  # and on what a large store adds to training's peak: four block
 VERSIONS = ("lsmkit", "numpy", "pandas", "xarray", "dask", "zarr", "scipy", "torch", "fitdecode")
 
 
+def _status_mb(field: str) -> float:
+    """A memory field of Linux's /proc/self/status (kB) in MB; NaN where there is none."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return math.nan
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory: Linux's VmHWM, which starts afresh at exec (ru_maxrss
     does not: a spawned child would start at its parent's size), else ru_maxrss."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak = _status_mb("VmHWM")
+    return peak if not math.isnan(peak) else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def rss_mb() -> float:
     """This process's resident memory now (Linux's VmRSS; NaN elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return math.nan
+    return _status_mb("VmRSS")
 
 
 def reset_peak() -> None:

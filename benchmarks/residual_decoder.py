@@ -7,7 +7,7 @@ that does not fall below its step-0 numbers has learned nothing.
 
     python benchmarks/residual_decoder.py --steps 800 --mix random    # about 2 min per variant on one core
 
-Results and their history: ``benchmarks/results/residual_decoder.md``.
+Results and their history: ``benchmarks/results/studies/residual_decoder.md``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ one mask per task and profile, the same masks for all:
     python benchmarks/validate_candidate.py                                                # the shipped weights alone
 
 A quick check of a training run before the full benchmark (``benchmarks/device_profiles.py --model
-<card> --reference lsm-2m``). The shipped weights' history is in benchmarks/results/device_robust_training.md.
+<card> --reference lsm-2m``). The shipped weights' history is in benchmarks/results/studies/device_robust_training.md.
 """
 
 import argparse

@@ -18,9 +18,25 @@ from . import probe_plots, scaling_plots
 
 
 def load_pretrained(name: str | None = None, **kwargs):
-    """Load a shipped pretrained encoder (default: the CPU-trained 2M model); see lsmkit.pretrained.
+    """Load a shipped pretrained encoder (default: the CPU-trained 2M model).
 
     Imported lazily so that ``import lsmkit`` does not pay for importing PyTorch.
+
+    Parameters
+    ----------
+    name : str, optional
+        A shipped checkpoint name or the path of an exported card; ``None`` loads the default.
+    **kwargs
+        Passed on to :func:`lsmkit.pretrained.load_pretrained` (e.g. ``device="cuda"``).
+
+    Returns
+    -------
+    lsmkit.pretrained.PretrainedLSM
+        The loaded model.
+
+    See Also
+    --------
+    lsmkit.pretrained.load_pretrained : The function this one defers to.
     """
     from .pretrained import load_pretrained as _load
 
@@ -28,8 +44,32 @@ def load_pretrained(name: str | None = None, **kwargs):
 
 
 def adapt(init, data, out_dir, **kwargs):
-    """Continue pretraining weights ``init`` on your own recordings; returns the exported card's path.
-    See :func:`lsmkit.adaptation.adapt` (imported lazily, like :func:`load_pretrained`)."""
+    """Continue pretraining weights ``init`` on your own recordings.
+
+    Imported lazily, like :func:`load_pretrained`; see :func:`lsmkit.adaptation.adapt` for the
+    full description.
+
+    Parameters
+    ----------
+    init : str
+        A shipped name or the path of an exported card to start from.
+    data : xarray.Dataset or path
+        Your recordings or a window batch, in memory or as a store.
+    out_dir : path
+        The folder that receives the checkpoints and the exported card.
+    **kwargs
+        Passed on to :func:`lsmkit.adaptation.adapt` (``steps``, ``held_out``, ``by`` and
+        training-recipe overrides).
+
+    Returns
+    -------
+    pathlib.Path
+        The exported card's path.
+
+    See Also
+    --------
+    lsmkit.adaptation.adapt : The function this one defers to.
+    """
     from .adaptation import adapt as _adapt
 
     return _adapt(init, data, out_dir, **kwargs)

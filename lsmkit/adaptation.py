@@ -54,11 +54,29 @@ _TRAIN_STORE, _VAL_STORE, _MANIFEST = "adapt_train.nc", "adapt_validation.nc", "
 def split_held_out(recordings: xr.Dataset, held_out: float = 0.25, by: str = "day") -> tuple[xr.Dataset, xr.Dataset]:
     """Split recordings into (training, validation) recordings that share no minute.
 
-    ``by="day"`` keeps each participant's first whole days of its own recorded span (first to
-    last observed minute) for training and the last ``held_out`` share of them (at least one day,
-    with any partial day after it) for validation, and a participant with less than two whole
-    days only trains; ``by="participant"`` holds out the last ``held_out`` share of participants
-    (at least one) whole.
+    Parameters
+    ----------
+    recordings : xarray.Dataset
+        A recordings dataset.
+    held_out : float, default 0.25
+        The share held out for validation, strictly between 0 and 1.
+    by : {"day", "participant"}, default "day"
+        ``"day"`` keeps each participant's first whole days of its own recorded span (first to
+        last observed minute) for training and the last ``held_out`` share of them (at least one
+        day, with any partial day after it) for validation, and a participant with less than two
+        whole days only trains; ``"participant"`` holds out the last ``held_out`` share of
+        participants (at least one) whole.
+
+    Returns
+    -------
+    train, val : xarray.Dataset
+        The training and validation recordings.
+
+    Raises
+    ------
+    ValueError
+        If ``by`` or ``held_out`` is invalid, ``by="participant"`` has fewer than 2 participants,
+        or ``by="day"`` finds no participant with at least 2 whole days of recorded values.
     """
     validate_recordings(recordings)
     if by not in ("day", "participant"):
@@ -112,10 +130,29 @@ def _minutes(recordings: xr.Dataset, first: int, last: int) -> xr.Dataset:
 def split_windows(windows: xr.Dataset, held_out: float = 0.25, by: str = "day") -> tuple[xr.Dataset, xr.Dataset]:
     """Split a window batch into (training, validation) batches that share no minute.
 
-    ``by="day"`` holds out each participant's last ``held_out`` share of windows (by ``start``) and
-    drops that participant's training windows that reach into the first held-out one (windows cut
-    with a stride shorter than their length overlap); ``by="participant"`` holds out the last
-    ``held_out`` share of participants whole. Participants with a single window only train.
+    Parameters
+    ----------
+    windows : xarray.Dataset
+        A window batch with ``participant`` and ``start`` coordinates.
+    held_out : float, default 0.25
+        The share held out for validation, strictly between 0 and 1.
+    by : {"day", "participant"}, default "day"
+        ``"day"`` holds out each participant's last ``held_out`` share of windows (by ``start``)
+        and drops that participant's training windows that reach into the first held-out one
+        (windows cut with a stride shorter than their length overlap); ``"participant"`` holds
+        out the last ``held_out`` share of participants whole. Participants with a single window
+        only train.
+
+    Returns
+    -------
+    train, val : xarray.Dataset
+        The training and validation window batches.
+
+    Raises
+    ------
+    ValueError
+        If ``by`` or ``held_out`` is invalid, ``by="participant"`` has windows of fewer than 2
+        participants, or no window is held out.
     """
     if by not in ("day", "participant"):
         raise ValueError(f"by must be 'day' or 'participant', got {by!r}")

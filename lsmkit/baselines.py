@@ -63,10 +63,35 @@ class Baseline:
 
     def impute(self, windows: xr.Dataset, mask: xr.DataArray | None = None, *,
                infer_absent: bool = False) -> xr.Dataset:
-        """Fill the values hidden by ``mask`` and the gaps of the channels the windows carry;
-        observed, unhidden values stay. Channels with no observed value anywhere in ``windows`` stay
-        absent unless ``infer_absent=True`` (the same rule as :meth:`lsmkit.PretrainedLSM.impute`,
-        with the same ``inferred`` coordinate)."""
+        """Fill the values hidden by ``mask`` and the gaps of the channels the windows carry.
+
+        Observed, unhidden values stay. Channels with no observed value anywhere in ``windows``
+        stay absent unless ``infer_absent=True`` (the same rule as
+        :meth:`lsmkit.PretrainedLSM.impute`, with the same ``inferred`` coordinate).
+
+        Parameters
+        ----------
+        windows : xarray.Dataset
+            A window batch.
+        mask : xarray.DataArray, optional
+            Boolean task mask, True where hidden (see :mod:`lsmkit.masks`); ``None`` fills only
+            the gaps.
+        infer_absent : bool, default False
+            Also fill channels with no observed value anywhere in ``windows``.
+
+        Returns
+        -------
+        xarray.Dataset
+            ``windows`` with ``signal`` filled, and a boolean ``inferred`` coordinate on
+            ``channel`` marking the absent channels that were filled.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For windows that are not a window batch or hold infinite values, duplicate channels,
+            masks that are not boolean, have other dims or sizes, or were made for other windows
+            or channels, and an ``infer_absent`` that is not a bool.
+        """
         if not isinstance(infer_absent, (bool, np.bool_)):
             raise ValueError(f"infer_absent must be True or False, got {infer_absent!r}")
         visible = _visible(windows, mask)
@@ -265,8 +290,27 @@ class _CrossChannel(Baseline):
 
 
 class KNN(_CrossChannel):
-    """Cross-channel k-nearest neighbours: each minute from the ``k`` most similar visible minutes
-    (NaN-aware Euclidean distance over the channels both have, scikit-learn ``KNNImputer``)."""
+    """Cross-channel k-nearest neighbours: each minute from the ``k`` most similar visible minutes.
+
+    Distances are NaN-aware Euclidean over the channels both minutes have (scikit-learn
+    ``KNNImputer``), on z-scored values. Minutes with no visible channel are left to
+    :class:`Linear`.
+
+    Parameters
+    ----------
+    k : int, default 5
+        Number of neighbours.
+    max_fit_rows : int, default 1500
+        The imputer is fitted on up to this many visible minutes of the batch itself (drawn with
+        ``rng``), so it uses no data beyond what it is given; at least 10.
+    rng : int, numpy.random.Generator or None, default 0
+        Seed or generator for drawing the fitting minutes.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If a count is not a whole number in range, or ``rng`` is not a seed or generator.
+    """
 
     name = "kNN"
 
@@ -281,10 +325,28 @@ class KNN(_CrossChannel):
 
 
 class MICE(_CrossChannel):
-    """Multivariate imputation by chained equations: each channel regressed on the others in turn
-    (scikit-learn ``IterativeImputer`` with Bayesian ridge regression). Imputations are bounded
-    by the range each channel spans in the fitting minutes: linear regressions fed unusual rows
-    otherwise extrapolate far outside anything observed."""
+    """Multivariate imputation by chained equations: each channel regressed on the others in turn.
+
+    Uses scikit-learn ``IterativeImputer`` with Bayesian ridge regression, on z-scored values.
+    Imputations are bounded by the range each channel spans in the fitting minutes: linear
+    regressions fed unusual rows otherwise extrapolate far outside anything observed. Minutes
+    with no visible channel are left to :class:`Linear`.
+
+    Parameters
+    ----------
+    max_iter : int, default 10
+        Rounds of chained regressions.
+    max_fit_rows : int, default 1500
+        The imputer is fitted on up to this many visible minutes of the batch itself (drawn with
+        ``rng``), so it uses no data beyond what it is given; at least 10.
+    rng : int, numpy.random.Generator or None, default 0
+        Seed or generator for drawing the fitting minutes.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If a count is not a whole number in range, or ``rng`` is not a seed or generator.
+    """
 
     name = "MICE"
 
@@ -312,9 +374,22 @@ class MICE(_CrossChannel):
 class SeasonalNaive(Baseline):
     """Forecast each minute by the same minute ``period`` minutes (one day) earlier.
 
-    Earlier values come from ``history`` (recordings or windows of the same participants, e.g. the
-    recordings the windows were cut from) and from the visible values of the batch itself. Only
+    Earlier values come from ``history`` and from the visible values of the batch itself. Only
     times before each window's own forecast are ever looked up, so nothing hidden leaks in.
+
+    Parameters
+    ----------
+    history : xarray.Dataset, optional
+        Recordings or windows of the same participants (e.g. the recordings the windows were
+        cut from).
+    period : int, default 1440
+        The season, in minutes.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``period`` is not a positive integer or ``history`` is neither recordings nor
+        windows.
     """
 
     name = "seasonal naive"
@@ -376,9 +451,22 @@ def _by_participant(ds: xr.Dataset, channels: list[str], values: np.ndarray | No
 
 
 class AutoRegressive(Baseline):
-    """Forecast each channel's hidden tail with an AR(``lags``) model with a constant, fitted to the
-    visible minutes before it (ARIMA(p, 0, 0) by conditional least squares, statsmodels
-    ``AutoReg``). Gaps in those minutes are linearly interpolated before fitting."""
+    """Forecast each channel's hidden tail with an AR(``lags``) model with a constant.
+
+    The model is fitted to the visible minutes before the tail (ARIMA(p, 0, 0) by conditional
+    least squares, statsmodels ``AutoReg``). Gaps in those minutes are linearly interpolated
+    before fitting.
+
+    Parameters
+    ----------
+    lags : int, default 5
+        The order ``p`` of the model, a positive integer.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``lags`` is not a positive integer.
+    """
 
     name = "AR (statsmodels)"
     tasks = ("extrapolation",)
@@ -406,6 +494,22 @@ class AutoRegressive(Baseline):
 
 
 def classical(history: xr.Dataset | None = None) -> dict[str, Baseline]:
-    """Every baseline with its defaults, by display name (``history`` goes to :class:`SeasonalNaive`)."""
+    """Return every baseline with its defaults, by display name.
+
+    Parameters
+    ----------
+    history : xarray.Dataset, optional
+        Passed to :class:`SeasonalNaive`.
+
+    Returns
+    -------
+    dict of str to Baseline
+        Display name -> baseline.
+
+    Examples
+    --------
+    >>> methods = lsmkit.baselines.classical()
+    >>> filled = methods["linear interpolation"].impute(windows, mask)
+    """
     methods = [WindowMean(), Nearest(), Linear(), KNN(), MICE(), SeasonalNaive(history), AutoRegressive()]
     return {m.name: m for m in methods}

@@ -43,8 +43,24 @@ __all__ = [
 class Channel:
     """One per-minute feature of the sensor image.
 
-    ``valid_range`` is the closed interval of physically possible values; ``mean`` and ``std``
-    are the default z-score statistics (typical free-living values).
+    Parameters
+    ----------
+    name : str
+        The canonical channel name.
+    group : str
+        The sensor group (one of :data:`SENSOR_GROUPS`).
+    unit : str
+        The physical unit.
+    valid_range : tuple of float
+        The closed interval ``(low, high)`` of physically possible values.
+    mean : float
+        The default z-score mean (a typical free-living value).
+    std : float
+        The default z-score standard deviation (typical free-living spread).
+    description : str
+        What the channel measures.
+    aliases : tuple of str, default ()
+        Vendor column names that map to this channel.
     """
 
     name: str
@@ -57,11 +73,33 @@ class Channel:
     aliases: tuple[str, ...] = ()
 
     def normalise(self, values):
-        """Z-score ``values`` (array-like, physical units) with the default statistics."""
+        """Z-score ``values`` with the default statistics.
+
+        Parameters
+        ----------
+        values : array-like
+            Values in physical units.
+
+        Returns
+        -------
+        array-like
+            ``(values - mean) / std``.
+        """
         return (values - self.mean) / self.std
 
     def denormalise(self, values):
-        """Inverse of :meth:`normalise`."""
+        """Inverse of :meth:`normalise`.
+
+        Parameters
+        ----------
+        values : array-like
+            Z-scored values.
+
+        Returns
+        -------
+        array-like
+            ``values * std + mean``, in physical units.
+        """
         return values * self.std + self.mean
 
 
@@ -142,15 +180,52 @@ assert len(_ALIASES) == sum(1 + len(c.aliases) for c in CHANNELS), "alias collis
 
 
 def get_channel(name: str) -> Channel:
-    """The :class:`Channel` for a canonical name or alias; ``ValueError`` names the valid ones."""
+    """Return the :class:`Channel` for a canonical name or alias.
+
+    Parameters
+    ----------
+    name : str
+        A canonical channel name or one of its aliases.
+
+    Returns
+    -------
+    Channel
+        The registry entry.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown; the message names the valid ones.
+    """
     return _BY_NAME[resolve_channel(name)]
 
 
 def resolve_channel(name: str, *, strict: bool = True) -> str | None:
     """Map a vendor column name (``"bpm"``, ``"Heart Rate"``, ``"hr"``) to its canonical name.
 
-    Returns ``None`` for an unknown name when ``strict`` is false; otherwise raises ``ValueError``
-    listing the canonical names.
+    Parameters
+    ----------
+    name : str
+        A column name; case, spaces, dashes and units in brackets are ignored.
+    strict : bool, default True
+        Whether an unknown name raises; if false, it gives ``None``.
+
+    Returns
+    -------
+    str or None
+        The canonical name, or ``None`` for an unknown name when ``strict`` is false.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown and ``strict`` is true; the message lists the canonical names.
+
+    Examples
+    --------
+    >>> resolve_channel("Heart Rate")
+    'heart_rate'
+    >>> resolve_channel("nonsense", strict=False) is None
+    True
     """
     canonical = _ALIASES.get(_key(name))
     if canonical is None and strict:
@@ -162,7 +237,14 @@ def resolve_channel(name: str, *, strict: bool = True) -> str | None:
 
 
 def channel_table() -> pd.DataFrame:
-    """The registry as a DataFrame indexed by canonical name (handy in notebooks)."""
+    """Return the registry as a DataFrame indexed by canonical name (handy in notebooks).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per channel, in canonical order: ``group``, ``unit``, ``min`` and ``max`` (the
+        valid range), ``mean``, ``std``, ``description`` and ``aliases``.
+    """
     rows = [
         {
             "name": c.name,
@@ -183,7 +265,19 @@ def channel_table() -> pd.DataFrame:
 # ---- device profiles ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DeviceProfile:
-    """A named subset of the channels: what one kind of device records, and why."""
+    """A named subset of the channels: what one kind of device records, and why.
+
+    Parameters
+    ----------
+    name : str
+        The profile's name (a key of :data:`DEVICE_PROFILES`).
+    channels : tuple of str
+        The canonical names of the channels the device records.
+    device : str
+        The kind of device, in words.
+    why : str
+        Why the device records these channels.
+    """
 
     name: str
     channels: tuple[str, ...]
@@ -230,9 +324,31 @@ assert all(set(p.channels) <= set(CHANNEL_NAMES) for p in PROFILES), "a profile 
 
 
 def profile_channels(profile) -> tuple[str, ...]:
-    """The channels of ``profile``: a name in :data:`DEVICE_PROFILES` or a list of channel names
-    (aliases resolved), returned in canonical order. Unknown names, an empty list and repeated
-    channels raise ``ValueError`` naming them."""
+    """Return the channels of ``profile``, in canonical order.
+
+    Parameters
+    ----------
+    profile : str, DeviceProfile or list of str
+        A name in :data:`DEVICE_PROFILES`, a :class:`DeviceProfile`, or a list of channel names
+        (aliases resolved).
+
+    Returns
+    -------
+    tuple of str
+        Canonical channel names, in canonical order.
+
+    Raises
+    ------
+    ValueError
+        For unknown names, an empty list or repeated channels, naming them.
+    TypeError
+        If ``profile`` is neither a profile name nor a list of channel names.
+
+    Examples
+    --------
+    >>> profile_channels("sports_watch")
+    ('heart_rate', 'steps', 'altitude_std')
+    """
     if isinstance(profile, DeviceProfile):
         profile = profile.channels
     if isinstance(profile, str):
@@ -254,14 +370,32 @@ def profile_channels(profile) -> tuple[str, ...]:
 
 
 def profile_name(profile) -> str:
-    """A display name: the profile's own, or its channels joined by ``+`` for a channel list."""
+    """Return a display name for a profile.
+
+    Parameters
+    ----------
+    profile : str, DeviceProfile or list of str
+        A profile name or a list of channel names, as for :func:`profile_channels`.
+
+    Returns
+    -------
+    str
+        ``profile`` itself when it is a name in :data:`DEVICE_PROFILES`; otherwise its channels
+        joined by ``+``.
+    """
     if isinstance(profile, str) and profile in DEVICE_PROFILES:
         return profile
     return "+".join(profile_channels(profile))
 
 
 def profile_table() -> pd.DataFrame:
-    """The device profiles as a DataFrame indexed by name: device kind, channel count, channels, why."""
+    """Return the device profiles as a DataFrame indexed by name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per profile: ``device`` (its kind), ``n_channels``, ``channels`` and ``why``.
+    """
     rows = [{"name": p.name, "device": p.device, "n_channels": len(p.channels), "channels": ", ".join(p.channels),
              "why": p.why} for p in PROFILES]
     return pd.DataFrame(rows).set_index("name")

@@ -137,9 +137,31 @@ def make_windows(
 ) -> xr.Dataset:
     """Build a window batch from a ``(window, time, channel)`` array in physical units.
 
-    ``participant`` and ``start`` give one value per window; ``channels`` names the last axis
-    (canonical names or aliases). Further keyword arguments become variables: a 1-D array is a
-    per-window label, a 2-D one a per-minute label, or pass ``(dims, values)`` tuples.
+    Parameters
+    ----------
+    signal : array-like or xarray.DataArray
+        Real numbers of shape ``(window, time, channel)``, in physical units, NaN where missing.
+    participant : sequence of str
+        One participant per window.
+    start : sequence of datetime-like
+        One start time per window (naive times are UTC, timezone-aware ones are converted).
+    channels : sequence of str, default CHANNEL_NAMES
+        Names of the last axis (canonical names or aliases).
+    **variables
+        Further variables: a 1-D array is a per-window label, a 2-D one a per-minute label, or
+        pass ``(dims, values)`` tuples.
+
+    Returns
+    -------
+    xarray.Dataset
+        The window batch, validated by :func:`validate_windows`.
+
+    Raises
+    ------
+    ValueError
+        If the shapes, counts, start times or channel names are inconsistent.
+    TypeError
+        If ``signal`` is not real numbers.
     """
     values = _as_signal(signal, ("window", "time", "channel"))
     n_window, n_time, _ = values.shape
@@ -169,9 +191,35 @@ def make_recordings(
 ) -> xr.Dataset:
     """Build recordings from a ``(participant, time, channel)`` array of per-minute values.
 
-    ``start`` is each participant's first minute in UTC (naive or tz-aware timestamps; aware ones
-    are converted). ``timezone`` is one IANA name for all or one per participant. Keyword arguments
-    become variables as in :func:`make_windows`, with ``participant`` in place of ``window``.
+    Parameters
+    ----------
+    signal : array-like or xarray.DataArray
+        Real numbers of shape ``(participant, time, channel)``, in physical units, NaN where
+        missing.
+    participant : sequence of str
+        One name per participant.
+    start : sequence of datetime-like
+        Each participant's first minute in UTC (naive or tz-aware timestamps; aware ones are
+        converted).
+    channels : sequence of str, default CHANNEL_NAMES
+        Names of the last axis (canonical names or aliases).
+    timezone : str or sequence of str, default "UTC"
+        One IANA time zone name for all participants, or one per participant.
+    **variables
+        Further variables as in :func:`make_windows`, with ``participant`` in place of
+        ``window``.
+
+    Returns
+    -------
+    xarray.Dataset
+        The recordings, validated by :func:`validate_recordings`.
+
+    Raises
+    ------
+    ValueError
+        If the shapes, counts, start times, time zones or channel names are invalid.
+    TypeError
+        If ``signal`` is not real numbers.
     """
     values = _as_signal(signal, ("participant", "time", "channel"))
     n_participant, n_time, _ = values.shape
@@ -228,17 +276,58 @@ def _validate(ds, kind: str, dims: tuple[str, str, str]) -> None:
 
 
 def validate_windows(ds) -> None:
-    """Raise ``TypeError``/``ValueError`` unless ``ds`` is a window batch (DESIGN.md)."""
+    """Check that ``ds`` is a window batch (DESIGN.md).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The dataset to check.
+
+    Raises
+    ------
+    TypeError
+        If ``ds`` is not a Dataset, or ``signal`` or ``start`` has the wrong dtype.
+    ValueError
+        If ``signal``, its dims, a coordinate or the channel names are wrong.
+    """
     _validate(ds, "windows", ("window", "time", "channel"))
 
 
 def validate_recordings(ds) -> None:
-    """Raise ``TypeError``/``ValueError`` unless ``ds`` is a recordings dataset."""
+    """Check that ``ds`` is a recordings dataset.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The dataset to check.
+
+    Raises
+    ------
+    TypeError
+        If ``ds`` is not a Dataset, or ``signal`` or ``start`` has the wrong dtype.
+    ValueError
+        If ``signal``, its dims, a coordinate or the channel names are wrong.
+    """
     _validate(ds, "recordings", ("participant", "time", "channel"))
 
 
 def missing_fraction(ds: xr.Dataset, dim=("time", "channel"), channels: Sequence[str] | None = None) -> xr.DataArray:
-    """Fraction of NaN values in ``signal`` over ``dim``, optionally only over ``channels``."""
+    """Return the fraction of NaN values in ``signal`` over ``dim``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A window batch or recordings.
+    dim : str or tuple of str, default ("time", "channel")
+        The dimensions to average over.
+    channels : sequence of str, optional
+        Count only these channels; all by default.
+
+    Returns
+    -------
+    xarray.DataArray
+        The missing fraction, over the dimensions not in ``dim``.
+    """
     signal = ds["signal"] if channels is None else ds["signal"].sel(channel=list(channels))
     return signal.isnull().mean(dim)
 
@@ -251,24 +340,46 @@ def to_windows(
 ) -> xr.Dataset:
     """Cut recordings into a window batch.
 
+    Per-minute variables are windowed alongside ``signal``; per-participant variables become
+    per-window ones. When a per-minute ``activity`` label is present, per-window ``exercise``
+    and ``dominant_activity`` labels are derived from it (see :func:`lsmkit.labels.window_labels`).
+
     Parameters
     ----------
-    recordings
+    recordings : xarray.Dataset
         A recordings dataset (numpy- or dask-backed; dask stays lazy apart from the small
         missingness summary, so larger-than-memory stores window with bounded memory).
-    minutes
+    minutes : int, default 300
         Window length in minutes (the paper: 300; LSM-2: 1440).
-    stride
+    stride : int, optional
         Minutes between window starts; defaults to ``minutes`` (no overlap).
-    max_missing
+    max_missing : float, default 0.5
         Keep windows whose missing fraction is at most this. The fraction counts only channels
         the recordings carry at all (a channel that is NaN everywhere is absent, not missing), so
         data from a device with five sensors is not rejected for lacking the other 21. When no
         window qualifies, the result is an empty batch and a ``UserWarning`` says so.
 
-    Per-minute variables are windowed alongside ``signal``; per-participant variables become
-    per-window ones. When a per-minute ``activity`` label is present, per-window ``exercise``
-    and ``dominant_activity`` labels are derived from it (see :func:`lsmkit.labels.window_labels`).
+    Returns
+    -------
+    xarray.Dataset
+        The window batch; its ``window_stride`` and ``max_missing`` attributes record the cut.
+
+    Raises
+    ------
+    TypeError
+        If ``minutes``, ``stride`` or ``max_missing`` is not a number.
+    ValueError
+        If ``minutes`` or ``stride`` is not a positive integer, ``max_missing`` lies outside
+        [0, 1], the recordings are shorter than one window or observe nothing.
+
+    See Also
+    --------
+    cut_windows : Cut windows at chosen places rather than on a regular grid.
+
+    Examples
+    --------
+    >>> recordings = lsmkit.simulate(n_participants=2, days=2)
+    >>> windows = lsmkit.to_windows(recordings, minutes=300, max_missing=0.5)
     """
     validate_recordings(recordings)
     minutes = _positive_int("minutes", minutes)
@@ -325,12 +436,34 @@ def _positive_int(name: str, value) -> int:
 
 
 def cut_windows(recordings: xr.Dataset, participant, first, minutes: int) -> xr.Dataset:
-    """Cut a window batch at chosen places: window ``w`` is recording row ``participant[w]``
-    (an integer position) from minute ``first[w]`` on, ``minutes`` long.
+    """Cut a window batch at chosen places.
 
-    :func:`to_windows` cuts on a regular grid; this is for windows placed by other rules, such as
-    around exercise sessions (:func:`lsmkit.downstream.session_windows`). Variables and labels
-    ride along exactly as in :func:`to_windows`.
+    Window ``w`` is recording row ``participant[w]`` from minute ``first[w]`` on, ``minutes``
+    long. :func:`to_windows` cuts on a regular grid; this is for windows placed by other rules,
+    such as around exercise sessions (:func:`lsmkit.downstream.session_windows`). Variables and
+    labels ride along exactly as in :func:`to_windows`.
+
+    Parameters
+    ----------
+    recordings : xarray.Dataset
+        A recordings dataset.
+    participant : array-like of int
+        For each window, the integer position of its recording row.
+    first : array-like of int
+        For each window, its first minute within the recording.
+    minutes : int
+        Window length in minutes.
+
+    Returns
+    -------
+    xarray.Dataset
+        The window batch.
+
+    Raises
+    ------
+    ValueError
+        If ``participant`` and ``first`` differ in length, or a window lies outside the
+        recordings.
     """
     validate_recordings(recordings)
     p_idx = np.asarray(participant, dtype=np.int64).reshape(-1)
@@ -425,9 +558,20 @@ def _cut(block: np.ndarray, rel: np.ndarray, minutes: int) -> np.ndarray:
 
 
 def local_time(ds: xr.Dataset) -> xr.DataArray:
-    """Local wall-clock datetime64 of every minute, from ``start`` (UTC) and ``timezone``.
+    """Return the local wall-clock datetime64 of every minute, from ``start`` (UTC) and ``timezone``.
 
-    Works for both forms: the result has dims ``(participant|window, time)``.
+    Works for both forms (window batches and recordings). Without a ``timezone`` coordinate,
+    every row is taken to be in UTC.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A window batch or recordings.
+
+    Returns
+    -------
+    xarray.DataArray
+        Naive local datetime64 values with dims ``(participant, time)`` or ``(window, time)``.
     """
     row = "window" if "window" in ds.dims else "participant"
     zones = ds["timezone"].values if "timezone" in ds.coords else ["UTC"] * ds.sizes[row]
@@ -440,7 +584,22 @@ def local_time(ds: xr.Dataset) -> xr.DataArray:
 
 
 def categorical(codes, categories: Sequence[str], **attrs) -> tuple:
-    """A ``(values, attrs)`` pair for a CF-style categorical label with the given category names."""
+    """Build a ``(values, attrs)`` pair for a CF-style categorical label.
+
+    Parameters
+    ----------
+    codes : array-like of int
+        Category codes, positions in ``categories``; stored as int8.
+    categories : sequence of str
+        The category names, in code order (the ``flag_meanings``).
+    **attrs
+        Further attributes of the label.
+
+    Returns
+    -------
+    tuple
+        ``(values, attrs)`` with ``flag_values`` and ``flag_meanings`` in ``attrs``.
+    """
     return np.asarray(codes, dtype=np.int8), {
         "flag_values": np.arange(len(categories), dtype=np.int8),
         "flag_meanings": " ".join(categories),
@@ -449,7 +608,23 @@ def categorical(codes, categories: Sequence[str], **attrs) -> tuple:
 
 
 def decode_labels(da: xr.DataArray) -> xr.DataArray:
-    """Turn a CF-style categorical label (``flag_values``/``flag_meanings``) into strings."""
+    """Turn a CF-style categorical label (``flag_values``/``flag_meanings``) into strings.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A categorical label.
+
+    Returns
+    -------
+    xarray.DataArray
+        The same label with category names in place of codes.
+
+    Raises
+    ------
+    ValueError
+        If ``da`` has no ``flag_meanings`` attribute.
+    """
     if "flag_meanings" not in da.attrs:
         raise ValueError(f"{da.name!r} is not a categorical label (no 'flag_meanings' attribute)")
     names = np.asarray(da.attrs["flag_meanings"].split(), dtype=object)
@@ -460,23 +635,56 @@ def decode_labels(da: xr.DataArray) -> xr.DataArray:
 
 
 def observed_channels(ds: xr.Dataset) -> list[str]:
-    """The channels of a window batch or recordings that hold at least one observed value."""
+    """Return the channels of a window batch or recordings that hold at least one observed value.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A window batch or recordings.
+
+    Returns
+    -------
+    list of str
+        The observed channels, in the dataset's order.
+    """
     signal = ds["signal"]
     observed = signal.notnull().any([d for d in signal.dims if d != "channel"]).values
     return [str(c) for c, seen in zip(ds["channel"].values, observed) if seen]
 
 
 def restrict(ds: xr.Dataset, profile) -> xr.Dataset:
-    """What a device of ``profile`` would have recorded: every other channel made absent (NaN).
+    """Return what a device of ``profile`` would have recorded: every other channel made absent (NaN).
 
-    ``profile`` is a name in :data:`lsmkit.DEVICE_PROFILES` (``"smartwatch"``, ``"ring"``, ...) or a
-    list of channel names. Works on window batches and recordings alike; the channel dimension
-    keeps its size (absent channels are all-NaN, which no metric scores), and ``truth``, where the
-    simulator wrote it, is made absent in the same channels, so that nothing the device lacks can
-    be scored. The result's ``profile`` attribute names the profile.
+    Works on window batches and recordings alike; the channel dimension keeps its size (absent
+    channels are all-NaN, which no metric scores), and ``truth``, where the simulator wrote it, is
+    made absent in the same channels, so that nothing the device lacks can be scored.
 
-    Raises ``ValueError`` for an unknown profile or channel, an empty profile, or data that
-    observes none of the profile's channels.
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A window batch or recordings.
+    profile : str or list of str
+        A name in :data:`lsmkit.DEVICE_PROFILES` (``"smartwatch"``, ``"ring"``, ...) or a list of
+        channel names.
+
+    Returns
+    -------
+    xarray.Dataset
+        A copy of ``ds``; its ``profile`` attribute names the profile.
+
+    Raises
+    ------
+    ValueError
+        For an unknown profile or channel, an empty profile, or data that observes none of the
+        profile's channels.
+    TypeError
+        If ``ds`` is not a Dataset with a ``signal`` over ``channel``.
+
+    Examples
+    --------
+    >>> watch = lsmkit.restrict(windows, "smartwatch")
+    >>> watch.attrs["profile"]
+    'smartwatch'
     """
     if not isinstance(ds, xr.Dataset) or "signal" not in ds or "channel" not in ds["signal"].dims:
         raise TypeError(f"restrict takes a window batch or recordings (an xarray.Dataset with a 'signal' over "
@@ -498,8 +706,22 @@ def restrict(ds: xr.Dataset, profile) -> xr.Dataset:
 
 
 def calibration_shifts(n: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` random device calibrations as ``(scale, offset)``, two (n, 26) float32 arrays in canonical
-    channel order: a device reads ``value * scale + offset``. Draws follow :data:`CALIBRATION`."""
+    """Draw ``n`` random device calibrations as ``(scale, offset)``.
+
+    A device reads ``value * scale + offset``. Draws follow :data:`CALIBRATION`.
+
+    Parameters
+    ----------
+    n : int
+        How many calibrations to draw.
+    rng : int, numpy.random.Generator or None
+        Seed or generator; ``None`` for a fresh one.
+
+    Returns
+    -------
+    scale, offset : numpy.ndarray
+        Two ``(n, 26)`` float32 arrays, in canonical channel order.
+    """
     rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
     C = len(CHANNEL_NAMES)
     index = {c: i for i, c in enumerate(CHANNEL_NAMES)}
@@ -513,10 +735,25 @@ def calibration_shifts(n: int, rng) -> tuple[np.ndarray, np.ndarray]:
 
 
 def shift_calibration(ds: xr.Dataset, rng=None) -> xr.Dataset:
-    """``ds`` as other devices would have read it: one random calibration (:func:`calibration_shifts`)
-    per participant, applied to ``signal`` (and ``truth``). Values are clipped to the channels' valid
-    ranges. The draws ride along as variables ``calibration_scale`` and ``calibration_offset``
-    (dims ``(participant, channel)``), so that errors can be mapped back to the original units."""
+    """Return ``ds`` as other devices would have read it.
+
+    One random calibration (:func:`calibration_shifts`) per participant is applied to ``signal``
+    (and ``truth``). Values are clipped to the channels' valid ranges.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A window batch or recordings.
+    rng : int or numpy.random.Generator, optional
+        Seed or generator for the draws.
+
+    Returns
+    -------
+    xarray.Dataset
+        The shifted copy. The draws ride along as variables ``calibration_scale`` and
+        ``calibration_offset`` (dims ``(participant, channel)``, or ``(window, channel)`` for a
+        window batch), so that errors can be mapped back to the original units.
+    """
     participants = pd.unique(np.asarray(ds["participant"].values))
     scale, offset = calibration_shifts(len(participants), rng)
     row = pd.Index(participants).get_indexer(np.asarray(ds["participant"].values))

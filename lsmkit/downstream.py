@@ -65,9 +65,36 @@ def _is_whole(value) -> bool:
 def evaluation_cohort(n_participants: int = 64, days: int = 14, seed: int = 0, *, chunk: int = 16) -> xr.Dataset:
     """Simulated recordings of participants kept out of every pretraining run.
 
-    Simulated ``chunk`` participants at a time (chunk ``k`` from ``SeedSequence([seed,
-    EVALUATION_STREAM, k])``), so a cohort's first participants do not depend on its size beyond
-    their chunk. Participants are named ``E000``, ``E001``, ...
+    Simulated ``chunk`` participants at a time (chunk ``k`` from
+    ``SeedSequence([seed, EVALUATION_STREAM, k])``), so a cohort's first participants do not depend
+    on its size beyond their chunk.
+
+    Parameters
+    ----------
+    n_participants : int, default 64
+        Number of participants.
+    days : int, default 14
+        Days simulated per participant.
+    seed : int, default 0
+        Seed, an integer in [0, 2**32).
+    chunk : int, default 16
+        Participants simulated at a time.
+
+    Returns
+    -------
+    xarray.Dataset
+        The recordings; participants are named ``E000``, ``E001``, ...
+
+    Raises
+    ------
+    ValueError
+        If ``n_participants`` or ``chunk`` is not a positive integer, or ``seed`` is not an integer
+        in [0, 2**32).
+
+    Examples
+    --------
+    >>> cohort = evaluation_cohort(32, days=7)
+    >>> windows = task_windows(session_windows(cohort, rng=0), "activity")
     """
     if not _is_whole(n_participants) or n_participants < 1:
         raise ValueError(f"n_participants must be a positive integer, got {n_participants!r}")
@@ -86,8 +113,21 @@ def evaluation_cohort(n_participants: int = 64, days: int = 14, seed: int = 0, *
 def sessions(recordings: xr.Dataset) -> pd.DataFrame:
     """Exercise sessions: runs of one exercise class in the per-minute ``activity`` label.
 
-    Returns one row per session with ``participant`` (integer position), ``first`` and ``end``
-    (minutes, end exclusive) and ``activity`` (code, 1-8).
+    Parameters
+    ----------
+    recordings : xarray.Dataset
+        Recordings with a per-minute ``activity`` label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per session with ``participant`` (integer position), ``first`` and ``end``
+        (minutes, end exclusive) and ``activity`` (code, 1-8).
+
+    Raises
+    ------
+    ValueError
+        If the recordings are invalid or have no ``activity`` label.
     """
     validate_recordings(recordings)
     if "activity" not in recordings:
@@ -119,13 +159,36 @@ def session_windows(recordings: xr.Dataset, minutes: int = 300, *, negatives: fl
     """Windows around exercise sessions, and windows without exercise as negatives.
 
     Each session that fits in a window and lasts at least
-    :data:`lsmkit.labels.MIN_EXERCISE_MINUTES` gets one ``minutes``-long window that contains it whole,
-    its offset in the window drawn uniformly. ``negatives`` times as many windows without a single
-    exercise minute are drawn per participant (at random 10-minute-aligned starts). Windows whose
-    missing fraction exceeds ``max_missing`` are dropped; recordings without a single such session
-    give an empty batch, with a warning. The per-window labels ``exercise`` and
-    ``dominant_activity`` and per-participant ones such as ``age`` come along (see
-    :func:`lsmkit.to_windows`); the result is ordered by participant and start.
+    :data:`lsmkit.labels.MIN_EXERCISE_MINUTES` gets one ``minutes``-long window that contains it
+    whole, its offset in the window drawn uniformly. Recordings without a single such session give
+    an empty batch, with a warning.
+
+    Parameters
+    ----------
+    recordings : xarray.Dataset
+        Recordings with a per-minute ``activity`` label.
+    minutes : int, default 300
+        Window length, between :data:`lsmkit.labels.MIN_EXERCISE_MINUTES` and the recording length.
+    negatives : float, default 1.0
+        This many times as many windows without a single exercise minute are drawn per participant
+        (at random 10-minute-aligned starts).
+    max_missing : float, default 0.5
+        Windows whose missing fraction exceeds this are dropped.
+    rng : int or numpy.random.Generator, optional
+        Source of the session offsets and negative starts.
+
+    Returns
+    -------
+    xarray.Dataset
+        The window batch, ordered by participant and start. The per-window labels ``exercise`` and
+        ``dominant_activity`` and per-participant ones such as ``age`` come along (see
+        :func:`lsmkit.to_windows`).
+
+    Raises
+    ------
+    ValueError
+        If the recordings are invalid or lack ``activity``, ``max_missing`` is not in [0, 1],
+        ``negatives`` is negative or infinite, or ``minutes`` is out of range.
     """
     validate_recordings(recordings)
     if not (_is_real(max_missing) and 0.0 <= max_missing <= 1.0):
@@ -176,10 +239,27 @@ def session_windows(recordings: xr.Dataset, minutes: int = 300, *, negatives: fl
 def task_windows(windows: xr.Dataset, task: str) -> xr.Dataset:
     """The windows of one downstream task with its categorical ``label`` (names in :data:`TASKS`).
 
-    ``"exercise"``: every window, labelled by the ``exercise`` flag. ``"activity"``: exercise
-    windows only, labelled by their dominant class (8 classes). ``"age"``: every window, labelled
-    by its participant's age bin (needs an ``age`` variable). Windows with a missing value of the
-    variable a task reads are refused; a task left with no windows warns and returns them empty.
+    A task left with no windows warns and returns them empty.
+
+    Parameters
+    ----------
+    windows : xarray.Dataset
+        A window batch with the per-window variable the task reads.
+    task : {"exercise", "activity", "age"}
+        ``"exercise"``: every window, labelled by the ``exercise`` flag. ``"activity"``: exercise
+        windows only, labelled by their dominant class (8 classes). ``"age"``: every window,
+        labelled by its participant's age bin (needs an ``age`` variable).
+
+    Returns
+    -------
+    xarray.Dataset
+        The task's windows with a categorical per-window ``label``.
+
+    Raises
+    ------
+    ValueError
+        If the windows are invalid, the task is unknown, or the variable the task reads is absent,
+        not per-window, or missing for some windows (those windows are refused).
     """
     validate_windows(windows)
     if not isinstance(task, str) or task not in TASKS:
@@ -210,14 +290,40 @@ def task_windows(windows: xr.Dataset, task: str) -> xr.Dataset:
 
 def labelled_windows(recordings: xr.Dataset, labels: pd.DataFrame | str, minutes: int = 300, *,
                      align: str = "start") -> xr.Dataset:
-    """Windows cut at your own labelled events: ``labels`` has columns ``participant``, ``start``
-    (a time, UTC unless it carries a zone) and ``label`` (any values), as a DataFrame or CSV path.
+    """Windows cut at your own labelled events.
 
-    ``align="start"`` starts each window at its event, ``"center"`` centres it there. The windows
-    carry a categorical ``label`` (categories in sorted order) ready for :func:`lsmkit.probe.evaluate`.
-    Rows whose participant, start or label is missing or unknown, whose start is not a time, or
-    whose window would leave the recording raise an error that lists them (rows counted from 0, as
-    in the DataFrame; in a CSV the first line after the header is row 0).
+    Parameters
+    ----------
+    recordings : xarray.Dataset
+        The recordings the events belong to.
+    labels : pandas.DataFrame or str or path-like
+        A DataFrame or CSV path with columns ``participant``, ``start`` (a time, UTC unless it
+        carries a zone) and ``label`` (any values; at most 127 distinct ones).
+    minutes : int, default 300
+        Window length, between 1 and the recording length.
+    align : {"start", "center"}, default "start"
+        ``"start"`` starts each window at its event, ``"center"`` centres it there.
+
+    Returns
+    -------
+    xarray.Dataset
+        The windows, with a categorical ``label`` (categories in sorted order) ready for
+        :func:`lsmkit.probe.evaluate`.
+
+    Raises
+    ------
+    ValueError
+        For rows whose participant, start or label is missing or unknown, whose start is not a
+        time, or whose window would leave the recording; the error lists them (rows counted from 0,
+        as in the DataFrame; in a CSV the first line after the header is row 0). Also for an empty
+        table or file, missing columns, an unknown ``align``, ``minutes`` out of range, more than
+        127 labels, or labels that clash once spaces become underscores.
+    TypeError
+        If ``labels`` is neither a DataFrame nor a path.
+
+    Examples
+    --------
+    >>> windows = labelled_windows(recordings, "events.csv", minutes=300, align="center")
     """
     validate_recordings(recordings)
     if isinstance(labels, (str, bytes)) or hasattr(labels, "__fspath__"):

@@ -36,7 +36,34 @@ TASK_SIZES: dict[str, tuple] = {
 
 
 def task_mask(windows: xr.Dataset, task: str, size, rng: np.random.Generator) -> xr.DataArray:
-    """The mask of one task and size (``"gaps"`` hides the windows' own missing values)."""
+    """Return the mask of one task and size.
+
+    Parameters
+    ----------
+    windows : xarray.Dataset
+        A window batch.
+    task : {"random", "interpolation", "extrapolation", "sensors", "gaps"}
+        The task; ``"gaps"`` hides the windows' own missing values.
+    size : float, int or None
+        The task's size: the ratio for ``"random"``, minutes for ``"interpolation"`` and
+        ``"extrapolation"``, the number of channels for ``"sensors"``; ignored for ``"gaps"``.
+    rng : numpy.random.Generator
+        Generator for the random masks.
+
+    Returns
+    -------
+    xarray.DataArray
+        Boolean mask, True where hidden.
+
+    Raises
+    ------
+    ValueError
+        For an unknown task.
+
+    See Also
+    --------
+    lsmkit.masks : The masks behind each task.
+    """
     if task == "random":
         return masks.random(windows, ratio=size, rng=rng)
     if task == "interpolation":
@@ -86,23 +113,25 @@ def evaluate(
 
     Parameters
     ----------
-    methods
+    methods : mapping of str to method
         Display name -> anything with ``impute(windows, mask)`` (or a function of ``(windows, mask)``)
         returning filled windows.
-    windows
+    windows : xarray.Dataset
         A window batch (physical units, NaN where missing).
-    tasks
+    tasks : mapping of str to sequence, optional
         Task -> sizes (a tuple, list or numpy array); defaults to :data:`TASK_SIZES`, plus
         ``{"gaps": (None,)}`` when the windows carry the simulator's ``truth`` (scoring each method
         on the device's own gaps).
-    rng
+    rng : int or numpy.random.Generator, optional
         Seed or Generator for the masks and the bootstrap.
-    n_boot, level
-        Bootstrap resamples of windows and the interval's coverage; ``n_boot=0`` skips the
-        bootstrap (NaN intervals). The masks do not depend on ``n_boot``.
-    progress
+    n_boot : int, default 200
+        Bootstrap resamples of windows; ``n_boot=0`` skips the bootstrap (NaN intervals). The
+        masks do not depend on ``n_boot``.
+    level : float, default 0.95
+        The bootstrap interval's coverage, in (0, 1).
+    progress : bool, default True
         Show a progress bar over the task masks.
-    profiles
+    profiles : list of str or list of list of str, optional
         Device profiles (names in :data:`lsmkit.DEVICE_PROFILES` or channel lists) to score each
         task on: the windows are restricted to each profile (:func:`lsmkit.restrict`) and every
         profile and method gets the same masks (sensor masks draw among the profile's own channels

@@ -24,11 +24,22 @@ MIN_EXERCISE_MINUTES = 10
 
 
 def window_labels(activity: xr.DataArray) -> dict[str, xr.DataArray]:
-    """Per-window ``exercise`` flag and ``dominant_activity`` from a per-minute ``activity`` label.
+    """Derive per-window ``exercise`` and ``dominant_activity`` labels from per-minute ``activity``.
 
-    ``activity`` has dims ``("window", "time")``. A window is an exercise window when at least
-    :data:`MIN_EXERCISE_MINUTES` of its minutes are exercise; its dominant activity is the most
-    frequent exercise class (0, "none", when it is not an exercise window).
+    A window is an exercise window when at least :data:`MIN_EXERCISE_MINUTES` of its minutes are
+    exercise; its dominant activity is the most frequent exercise class (0, "none", when it is
+    not an exercise window).
+
+    Parameters
+    ----------
+    activity : xarray.DataArray
+        Per-minute activity codes (indices into :data:`ACTIVITIES`), dims ``("window", "time")``.
+
+    Returns
+    -------
+    dict of str to xarray.DataArray
+        ``exercise`` (bool) and ``dominant_activity`` (a categorical label over
+        :data:`ACTIVITIES`), both with dims ``("window",)``.
     """
     codes = np.asarray(activity.values, dtype=np.int64)
     counts = np.stack([(codes == k).sum(axis=1) for k in range(1, len(ACTIVITIES))], axis=1)  # (W, 8)
@@ -42,7 +53,28 @@ def window_labels(activity: xr.DataArray) -> dict[str, xr.DataArray]:
 
 
 def age_bin(age) -> np.ndarray:
-    """Index into :data:`AGE_BINS` for each age in years (known, and at least the youngest bin's 18)."""
+    """Return the index into :data:`AGE_BINS` for each age in years.
+
+    Parameters
+    ----------
+    age : float or array-like of float
+        Ages in years: known, and at least the youngest bin's 18.
+
+    Returns
+    -------
+    numpy.ndarray of int8
+        Bin indices, shaped like ``age``.
+
+    Raises
+    ------
+    ValueError
+        If an age is unknown (NaN) or below 18.
+
+    Examples
+    --------
+    >>> age_bin([25, 40, 70])
+    array([0, 1, 3], dtype=int8)
+    """
     age = np.asarray(age, dtype=float)
     bad = np.flatnonzero(~(age >= AGE_BINS[0][1]))  # NaN too: searchsorted would put it in "65+"
     if bad.size:

@@ -100,7 +100,32 @@ def _patch(patch) -> tuple[int, int]:
 
 
 def patch_grid(n_time: int, n_channel: int, patch: tuple[int, int] = PATCH) -> tuple[int, int]:
-    """Number of patches along time and channel (partial patches at the edges count)."""
+    """Return the number of patches along time and channel (partial patches at the edges count).
+
+    Parameters
+    ----------
+    n_time : int
+        Minutes per window.
+    n_channel : int
+        Channels per window.
+    patch : tuple of int, default (10, 5)
+        Patch shape, ``(minutes, channels)``.
+
+    Returns
+    -------
+    tuple of int
+        ``(patches along time, patches along channel)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``patch`` is not two positive integers.
+
+    Examples
+    --------
+    >>> patch_grid(300, 26)
+    (30, 6)
+    """
     patch = _patch(patch)
     return -(-n_time // patch[0]), -(-n_channel // patch[1])
 
@@ -109,6 +134,33 @@ def random(windows, ratio: float = 0.8, rng=None, *, patch: tuple[int, int] = PA
     """Hide ``ratio`` of the ``patch``-shaped (minutes x channels) patches of each window.
 
     The count per window is ``round(ratio * n_patches)``, exactly; which ones is random.
+
+    Parameters
+    ----------
+    windows : xarray.Dataset, xarray.DataArray or tuple of int
+        A window batch, its ``signal`` DataArray, or a ``(window, time, channel)`` shape.
+    ratio : float, default 0.8
+        Share of patches to hide, in [0, 1].
+    rng : numpy.random.Generator, int or None, optional
+        Generator or seed; ``None`` for a fresh generator.
+    patch : tuple of int, default (10, 5)
+        Patch shape, ``(minutes, channels)`` (the paper's patch by default).
+
+    Returns
+    -------
+    xarray.DataArray
+        Boolean, True where hidden, with the batch's dims and coordinates.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``ratio`` is not a number in [0, 1], ``patch`` is not two positive integers, or
+        ``windows`` is not a window batch or shape.
+
+    Examples
+    --------
+    >>> mask = lsmkit.masks.random(windows, ratio=0.8, rng=0)
+    >>> counted = lsmkit.masks.scored(mask, windows)
     """
     if not _is_real(ratio):
         raise TypeError(f"ratio must be a number in [0, 1], got {ratio!r}")
@@ -128,7 +180,27 @@ def random(windows, ratio: float = 0.8, rng=None, *, patch: tuple[int, int] = PA
 
 
 def interpolation(windows, minutes: int, rng=None) -> xr.DataArray:
-    """Hide one contiguous block of ``minutes`` in every channel, at a random place per window."""
+    """Hide one contiguous block of ``minutes`` in every channel, at a random place per window.
+
+    Parameters
+    ----------
+    windows : xarray.Dataset, xarray.DataArray or tuple of int
+        A window batch, its ``signal`` DataArray, or a ``(window, time, channel)`` shape.
+    minutes : int
+        Length of the block, from 1 to the window length.
+    rng : numpy.random.Generator, int or None, optional
+        Generator or seed; ``None`` for a fresh generator.
+
+    Returns
+    -------
+    xarray.DataArray
+        Boolean, True where hidden, with the batch's dims and coordinates.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``minutes`` is not an integer between 1 and the window length.
+    """
     mask = _template(windows)
     minutes = _minutes(mask, minutes)
     n_window, n_time, _ = mask.shape
@@ -139,7 +211,25 @@ def interpolation(windows, minutes: int, rng=None) -> xr.DataArray:
 
 
 def extrapolation(windows, minutes: int) -> xr.DataArray:
-    """Hide the last ``minutes`` of every window in every channel (forecasting)."""
+    """Hide the last ``minutes`` of every window in every channel (forecasting).
+
+    Parameters
+    ----------
+    windows : xarray.Dataset, xarray.DataArray or tuple of int
+        A window batch, its ``signal`` DataArray, or a ``(window, time, channel)`` shape.
+    minutes : int
+        Minutes to hide at the end, from 1 to the window length.
+
+    Returns
+    -------
+    xarray.DataArray
+        Boolean, True where hidden, with the batch's dims and coordinates.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``minutes`` is not an integer between 1 and the window length.
+    """
     mask = _template(windows)
     minutes = _minutes(mask, minutes)
     data = np.zeros(mask.shape, dtype=bool)
@@ -152,6 +242,36 @@ def sensors(windows, channels: Sequence[str] | None = None, n: int | None = None
 
     With ``n``, each window draws its own channels, preferring channels it actually observes
     (hiding a channel that is all-NaN would score nothing); needs ``windows`` with values.
+
+    Parameters
+    ----------
+    windows : xarray.Dataset, xarray.DataArray or tuple of int
+        A window batch, its ``signal`` DataArray, or a ``(window, time, channel)`` shape.
+    channels : str or sequence of str, optional
+        Channel names (aliases resolved) to hide in every window; needs a ``channel``
+        coordinate.
+    n : int, optional
+        Number of random channels to hide per window, from 1 to the number of channels.
+    rng : numpy.random.Generator, int or None, optional
+        Generator or seed; ``None`` for a fresh generator.
+
+    Returns
+    -------
+    xarray.DataArray
+        Boolean, True where hidden, with the batch's dims and coordinates.
+
+    Raises
+    ------
+    ValueError
+        Unless exactly one of ``channels`` and ``n`` is given; for channels not in the windows
+        or an empty list; for ``n`` out of range.
+    TypeError
+        If ``channels`` is neither a name nor a list of names, or ``n`` is not a number.
+
+    Examples
+    --------
+    >>> mask = lsmkit.masks.sensors(windows, channels=["heart_rate", "steps"])
+    >>> mask = lsmkit.masks.sensors(windows, n=3, rng=0)
     """
     if (channels is None) == (n is None):
         raise ValueError("pass exactly one of channels (names) or n (a number of random channels)")
@@ -215,7 +335,27 @@ def _check_same_cells(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
 
 
 def union(*masks: xr.DataArray) -> xr.DataArray:
-    """Entries hidden by any of ``masks`` (which must share dims, shape and labels)."""
+    """Return the entries hidden by any of ``masks``.
+
+    Parameters
+    ----------
+    *masks : xarray.DataArray
+        Boolean masks with dims ``(window, time, channel)`` in any order, sharing shape and
+        labels.
+
+    Returns
+    -------
+    xarray.DataArray
+        Boolean, True where any mask is True, with dims ``(window, time, channel)``.
+
+    Raises
+    ------
+    ValueError
+        If no mask is given, or the masks differ in dims, shape or labels.
+    TypeError
+        If a mask is not a boolean DataArray (for instance a list of masks: pass them as
+        separate arguments, ``union(*masks)``).
+    """
     if not masks:
         raise ValueError("union needs at least one mask")
     out = _check_mask(masks[0], "mask 0")
@@ -227,7 +367,25 @@ def union(*masks: xr.DataArray) -> xr.DataArray:
 
 
 def scored(mask: xr.DataArray, windows) -> xr.DataArray:
-    """Entries that count in a metric: hidden by ``mask`` and truly observed in ``windows``."""
+    """Return the entries that count in a metric: hidden by ``mask`` and truly observed in ``windows``.
+
+    Parameters
+    ----------
+    mask : xarray.DataArray
+        Boolean task mask, True where hidden.
+    windows : xarray.Dataset or xarray.DataArray
+        The window batch (with ``signal``) or its ``signal`` DataArray.
+
+    Returns
+    -------
+    xarray.DataArray
+        Boolean, with dims ``(window, time, channel)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``mask`` or ``windows`` is of the wrong kind, or they differ in shape or labels.
+    """
     mask = _check_mask(mask, "mask")
     signal = windows["signal"] if isinstance(windows, xr.Dataset) and "signal" in windows else windows
     if not isinstance(signal, xr.DataArray):

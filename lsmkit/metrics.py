@@ -116,12 +116,39 @@ def _channel_std(std, windows: xr.Dataset) -> xr.DataArray:
 
 def scored_errors(filled: xr.Dataset, windows: xr.Dataset, mask: xr.DataArray, *, truth: str | None = None,
                   std: xr.DataArray | None = None) -> xr.Dataset:
-    """Per-channel squared and absolute errors over the scored entries.
+    """Compute per-channel squared and absolute errors over the scored entries.
 
     Scored entries are hidden by ``mask`` and observed in ``windows["signal"]`` (or, with
     ``truth="truth"``, present in the simulator's gap truth, so real-looking gaps can be scored).
-    Returns a Dataset over ``channel`` with ``mse`` (z-scored), ``mae`` (physical units) and ``n``;
-    ``mse`` and ``mae`` are NaN where nothing is scored or the fill is NaN or infinite (with a warning).
+
+    Parameters
+    ----------
+    filled : xarray.Dataset
+        The filled windows, as a method's ``impute`` returns them (more channels are fine).
+    windows : xarray.Dataset
+        The window batch the fill was made from.
+    mask : xarray.DataArray
+        Boolean task mask, True where hidden (see :mod:`lsmkit.masks`).
+    truth : str, optional
+        Name of the variable to score against (``"truth"``: the simulator's gap truth); the
+        observed ``signal`` by default.
+    std : xarray.DataArray, pandas.Series, mapping or array-like, optional
+        Per-channel standard deviations for z-scoring ``mse``: labelled ones are matched by channel
+        name, a plain sequence is taken in the windows' channel order. Defaults to each channel's
+        default statistics from :data:`lsmkit.CHANNELS`.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``channel``: ``mse`` (z-scored), ``mae`` (physical units) and ``n``; ``mse`` and
+        ``mae`` are NaN where nothing is scored or the fill is NaN or infinite (with a
+        ``RuntimeWarning``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If the fill, mask or ``std`` does not match the windows, ``truth`` names no variable, or
+        the reference holds infinite values.
     """
     validate_windows(windows)
     _check_filled(filled, windows)
@@ -155,9 +182,33 @@ def scored_errors(filled: xr.Dataset, windows: xr.Dataset, mask: xr.DataArray, *
 
 
 def error_table(fills: dict[str, xr.Dataset], windows: xr.Dataset, mask: xr.DataArray, **kwargs) -> pd.DataFrame:
-    """One row per method and scored channel (``mse`` z-scored, ``mae`` physical, ``n`` values),
-    plus an ``all`` row per method pooling every scored value (NaN when nothing is scored or a
-    channel's fill was NaN; see :func:`scored_errors`)."""
+    """Tabulate the errors of several fills, one row per method and scored channel.
+
+    Each row has ``mse`` (z-scored), ``mae`` (physical units) and ``n`` (values); an ``all`` row
+    per method pools every scored value into ``mse`` (NaN when nothing is scored or a channel's
+    fill was NaN; its ``mae`` is NaN). See :func:`scored_errors`.
+
+    Parameters
+    ----------
+    fills : mapping of str to xarray.Dataset
+        Method name -> filled windows.
+    windows : xarray.Dataset
+        The window batch the fills were made from.
+    mask : xarray.DataArray
+        Boolean task mask, True where hidden.
+    **kwargs
+        Passed to :func:`scored_errors` (``truth``, ``std``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``(method, channel)``, with columns ``mse``, ``mae`` and ``n``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``fills`` is not a non-empty mapping, or as :func:`scored_errors` raises.
+    """
     if not isinstance(fills, Mapping):
         raise TypeError(f"fills must be a mapping of method name -> filled windows, got {type(fills).__name__}")
     if not fills:
@@ -198,7 +249,34 @@ def _labels(name: str, y) -> np.ndarray:
 
 
 def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
-    """Counts ``(n_classes, n_classes)``: row = true class, column = predicted class."""
+    """Count the confusion matrix of class predictions.
+
+    Parameters
+    ----------
+    y_true : array-like of int
+        True class indices, 1-D.
+    y_pred : array-like of int
+        Predicted class indices, the same length.
+    n_classes : int
+        Number of classes; indices lie in ``[0, n_classes)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Counts ``(n_classes, n_classes)``: row = true class, column = predicted class.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``n_classes`` is not a positive integer, the labels are not integer class indices in
+        range, or ``y_true`` and ``y_pred`` are not 1-D and the same length.
+
+    Examples
+    --------
+    >>> confusion_matrix([0, 1, 1], [0, 1, 0], n_classes=2)
+    array([[1, 0],
+           [1, 1]])
+    """
     if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
         raise TypeError(f"n_classes must be a positive integer, got {n_classes!r}")
     if n_classes < 1:
@@ -213,11 +291,30 @@ def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
 
 
 def classification_scores(y_true, y_pred, n_classes: int) -> dict[str, float]:
-    """Accuracy, macro F1 and balanced accuracy, as scikit-learn defines them.
+    """Compute accuracy, macro F1 and balanced accuracy, as scikit-learn defines them.
 
     Macro F1 averages the per-class F1 over classes that occur in ``y_true`` or ``y_pred``;
     balanced accuracy is the mean recall over classes that occur in ``y_true``. Imbalanced
     downstream tasks (walking is half of all sessions) are why both are reported next to accuracy.
+
+    Parameters
+    ----------
+    y_true : array-like of int
+        True class indices, 1-D.
+    y_pred : array-like of int
+        Predicted class indices, the same length.
+    n_classes : int
+        Number of classes.
+
+    Returns
+    -------
+    dict of str to float
+        ``accuracy``, ``macro_f1`` and ``balanced_accuracy`` (:data:`CLASSIFICATION_METRICS`).
+
+    Raises
+    ------
+    ValueError
+        If there are no predictions to score, or as :func:`confusion_matrix` raises.
     """
     cm = confusion_matrix(y_true, y_pred, n_classes).astype(float)
     if cm.sum() == 0:

@@ -31,7 +31,7 @@ Two options make a model fit for what real devices record (issue 18, both record
     none) instead of the values themselves: the classical fill is where the model starts, not what it
     has to learn. Each decoder token also sees the fill of its patch (``base_embed``): a decoder
     that had to rebuild the interpolation from the visible tokens could not correct it, and stayed
-    at linear interpolation (benchmarks/results/residual_decoder.md).
+    at linear interpolation (benchmarks/results/studies/residual_decoder.md).
 """
 
 from __future__ import annotations
@@ -51,6 +51,38 @@ SCALE_FLOOR = 0.2  # smallest instance scale, in global z-units: constant channe
 
 @dataclass(frozen=True)
 class ModelConfig:
+    """Architecture of an :class:`LSM`; the defaults are the paper's 2M model.
+
+    Parameters
+    ----------
+    width : int, default 192
+        Encoder width D.
+    depth : int, default 4
+        Number of encoder blocks.
+    heads : int, default 3
+        Attention heads per encoder block; must divide ``width``.
+    decoder_width : int, default 128
+        Decoder width E.
+    decoder_depth : int, default 2
+        Number of decoder blocks.
+    decoder_heads : int, default 4
+        Attention heads per decoder block; must divide ``decoder_width``.
+    patch : tuple of (int, int), default (10, 5)
+        Patch size, minutes x channels.
+    n_channels : int, default 26
+        Number of channels C of the input windows.
+    mlp_ratio : float, default 4.0
+        Width of each block's MLP relative to the block's width.
+    instance_norm : bool, default False
+        Normalise each window's channels by their own visible values (see the module docstring).
+    residual : bool, default False
+        The decoder predicts the correction to linear interpolation (see the module docstring).
+
+    See Also
+    --------
+    get_config : A preset from :data:`PRESETS`, with fields replaced.
+    """
+
     width: int = 192
     depth: int = 4
     heads: int = 3
@@ -78,7 +110,30 @@ PRESETS: dict[str, ModelConfig] = {
 
 
 def get_config(name: str, **overrides) -> ModelConfig:
-    """The preset called ``name``, with any fields replaced by ``overrides``."""
+    """Return the preset called ``name``, with any fields replaced by ``overrides``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`PRESETS` (``"micro"``, ``"tiny"``, ``"mini"``, ``"2M"``, ``"7M"``, ``"25M"``,
+        ``"110M"`` or ``"328M"``).
+    **overrides
+        :class:`ModelConfig` fields to replace.
+
+    Returns
+    -------
+    ModelConfig
+        The preset's configuration with the overrides applied.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a preset.
+
+    Examples
+    --------
+    >>> get_config("tiny", instance_norm=True, residual=True)
+    """
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
     return replace(PRESETS[name], **overrides)
@@ -87,7 +142,25 @@ def get_config(name: str, **overrides) -> ModelConfig:
 def sincos_2d(n_time: int, n_group: int, dim: int) -> torch.Tensor:
     """Fixed 2-D sine-cosine positions, half the width for time and half for channel group.
 
-    Returns (N, dim) with token n = time_index * n_group + group_index, matching ``patchify``.
+    Parameters
+    ----------
+    n_time : int
+        Number of patches along time.
+    n_group : int
+        Number of channel groups.
+    dim : int
+        Width of each position code; must be divisible by 4.
+
+    Returns
+    -------
+    torch.Tensor
+        Positions (N, dim), N = ``n_time * n_group``, with token n = time_index * n_group +
+        group_index, matching :meth:`LSM.patchify`.
+
+    Raises
+    ------
+    ValueError
+        If ``dim`` is not divisible by 4.
     """
     if dim % 4:
         raise ValueError(f"width must be divisible by 4 for 2-D sine-cosine positions, got {dim}")
@@ -103,11 +176,20 @@ def sincos_2d(n_time: int, n_group: int, dim: int) -> torch.Tensor:
 
 
 def window_statistics(x: torch.Tensor, visible: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Each window's level and scale per channel over its visible values: ``(mean, scale, own)``, all (B, C).
+    """Each window's level and scale per channel over its visible values.
 
-    ``x`` is (B, T, C) with anything (NaN included) where ``visible`` is False. Channels with fewer
-    than :data:`MIN_VISIBLE` visible minutes get the global statistics (0, 1) and ``own`` False; a
-    scale is at least :data:`SCALE_FLOOR`.
+    Parameters
+    ----------
+    x : torch.Tensor
+        Windows (B, T, C), with anything (NaN included) where ``visible`` is False.
+    visible : torch.Tensor
+        Boolean (B, T, C), the values the statistics may use.
+
+    Returns
+    -------
+    mean, scale, own : torch.Tensor
+        Each (B, C). Channels with fewer than :data:`MIN_VISIBLE` visible minutes get the global
+        statistics (0, 1) and ``own`` False; a scale is at least :data:`SCALE_FLOOR`.
     """
     v = visible.to(x.dtype)
     n = v.sum(dim=1)  # (B, C)
@@ -121,10 +203,22 @@ def window_statistics(x: torch.Tensor, visible: torch.Tensor) -> tuple[torch.Ten
 
 
 def linear_fill(x: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
-    """Linear interpolation in time of each window's and channel's visible values: (B, T, C).
+    """Linear interpolation in time of each window's and channel's visible values.
 
     Held constant before the first and after the last visible minute; zero (the normalised mean)
     for a channel with none. The same rule as :class:`lsmkit.baselines.Linear`.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Windows (B, T, C), with anything (NaN included) where ``visible`` is False.
+    visible : torch.Tensor
+        Boolean (B, T, C), the values to interpolate between.
+
+    Returns
+    -------
+    torch.Tensor
+        The fill (B, T, C).
     """
     B, T, C = x.shape
     t = torch.arange(T, device=x.device).view(1, T, 1).expand(B, T, C)
@@ -166,7 +260,20 @@ class Block(nn.Module):
 
 
 class LSM(nn.Module):
-    """Masked autoencoder over per-minute sensor windows."""
+    """Masked autoencoder over per-minute sensor windows.
+
+    Parameters
+    ----------
+    config : ModelConfig, optional
+        The architecture; the default is the paper's 2M model.
+
+    Attributes
+    ----------
+    config : ModelConfig
+        The architecture.
+    n_groups : int
+        Number of channel groups G (``n_channels`` padded up to whole patches).
+    """
 
     def __init__(self, config: ModelConfig = ModelConfig()):
         super().__init__()
@@ -209,7 +316,18 @@ class LSM(nn.Module):
 
     # ---- patches ---------------------------------------------------------------------------
     def patchify(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, T, C) -> (B, N, P), padding time and channels up to whole patches with zeros."""
+        """Cut windows into patches, padding time and channels up to whole patches with zeros.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Windows (B, T, C).
+
+        Returns
+        -------
+        torch.Tensor
+            Patches (B, N, P), token n = time_index * G + group_index.
+        """
         pt, pc = self.config.patch
         B, T, C = x.shape
         gt = math.ceil(T / pt)
@@ -218,7 +336,22 @@ class LSM(nn.Module):
         return x.reshape(B, gt * self.n_groups, pt * pc)  # (B, N, P)
 
     def unpatchify(self, patches: torch.Tensor, T: int, C: int) -> torch.Tensor:
-        """(B, N, P) -> (B, T, C), dropping the padding."""
+        """Put patches back together into windows, dropping the padding.
+
+        Parameters
+        ----------
+        patches : torch.Tensor
+            Patches (B, N, P).
+        T : int
+            Window length in minutes.
+        C : int
+            Number of channels.
+
+        Returns
+        -------
+        torch.Tensor
+            Windows (B, T, C).
+        """
         pt, pc = self.config.patch
         B, N, _ = patches.shape
         gt = N // self.n_groups
@@ -226,6 +359,22 @@ class LSM(nn.Module):
         return x.reshape(B, gt * pt, self.n_groups * pc)[:, :T, :C]  # (B, T, C)
 
     def positions(self, n_tokens: int, width: int, device) -> torch.Tensor:
+        """Fixed 2-D sine-cosine positions of the tokens (see :func:`sincos_2d`).
+
+        Parameters
+        ----------
+        n_tokens : int
+            Number of tokens N, a whole number of time patches times G.
+        width : int
+            Width of each position code (D for the encoder, E for the decoder).
+        device : torch.device or str
+            Where the positions are put.
+
+        Returns
+        -------
+        torch.Tensor
+            Positions (N, width).
+        """
         return sincos_2d(n_tokens // self.n_groups, self.n_groups, width).to(device)  # (N, width)
 
     # ---- encoder ---------------------------------------------------------------------------
@@ -233,12 +382,31 @@ class LSM(nn.Module):
                         stats: torch.Tensor | None = None):
         """Encode the tokens that hold at least one present value.
 
-        ``values`` and ``present`` are (B, N, P); ``stats`` (B, N, 3 pc) the tokens' channel
-        statistics when the model normalises per window. Tokens with nothing present are dropped, down to
-        the largest visible count in the batch (static shapes per batch); the remaining invisible
-        ones are hidden from attention by the key mask. Returns the latent (B, 1+K, D) with the
-        class token first, the kept token indices (B, K) and the key mask (B, 1+K). With
-        ``every_block``, the latent is a list: each block's output, then the final normed one.
+        Tokens with nothing present are dropped, down to the largest visible count in the batch
+        (static shapes per batch); the remaining invisible ones are hidden from attention by the
+        key mask.
+
+        Parameters
+        ----------
+        values : torch.Tensor
+            Patch values (B, N, P).
+        present : torch.Tensor
+            Boolean (B, N, P), which values are present (observed and not hidden).
+        every_block : bool, default False
+            Return each block's output as well as the final one.
+        stats : torch.Tensor, optional
+            The tokens' channel statistics (B, N, 3 pc), required when the model normalises per
+            window (``instance_norm``).
+
+        Returns
+        -------
+        latent : torch.Tensor or list of torch.Tensor
+            The latent (B, 1+K, D) with the class token first. With ``every_block``, a list: each
+            block's output, then the final normed one.
+        keep : torch.Tensor
+            The kept token indices (B, K).
+        key_mask : torch.Tensor
+            Boolean key mask (B, 1+K), False for kept tokens with nothing present.
         """
         B, N, _ = values.shape
         tokens = self.patch_embed(torch.cat([values * present, present.float()], dim=-1))  # (B, N, D)
@@ -262,8 +430,26 @@ class LSM(nn.Module):
     # ---- decoder ---------------------------------------------------------------------------
     def forward_decoder(self, latent: torch.Tensor, keep: torch.Tensor, key_mask: torch.Tensor, n_tokens: int,
                         base: torch.Tensor | None = None):
-        """Predict every patch's values: encoded tokens where visible, the mask token elsewhere; for a
-        residual model, ``base`` (B, N, P) is the classical fill each token's prediction corrects."""
+        """Predict every patch's values: encoded tokens where visible, the mask token elsewhere.
+
+        Parameters
+        ----------
+        latent : torch.Tensor
+            The encoder's latent (B, 1+K, D), class token first.
+        keep : torch.Tensor
+            The kept token indices (B, K).
+        key_mask : torch.Tensor
+            Boolean key mask (B, 1+K) from :meth:`forward_encoder`.
+        n_tokens : int
+            Number of tokens N.
+        base : torch.Tensor, optional
+            For a residual model, the classical fill (B, N, P) each token's prediction corrects.
+
+        Returns
+        -------
+        torch.Tensor
+            Predicted patches (B, N, P); for a residual model, the correction to ``base``.
+        """
         y = self.decoder_embed(latent)  # (B, 1+K, E)
         B, _, E = y.shape
         full = self.mask_token.expand(B, n_tokens, E).clone()  # (B, N, E)
@@ -280,17 +466,51 @@ class LSM(nn.Module):
     # ---- loss ------------------------------------------------------------------------------
     @staticmethod
     def forward_loss(target: torch.Tensor, pred: torch.Tensor, scored: torch.Tensor) -> torch.Tensor:
-        """MSE over the entries that are hidden and truly observed (``scored``), all (B, N, P)."""
+        """MSE over the entries that are hidden and truly observed.
+
+        Parameters
+        ----------
+        target : torch.Tensor
+            Patchified z-scored windows (B, N, P).
+        pred : torch.Tensor
+            The decoder's prediction (B, N, P), in any floating dtype.
+        scored : torch.Tensor
+            (B, N, P) 1 where an entry is hidden and truly observed, else 0.
+
+        Returns
+        -------
+        torch.Tensor
+            The scalar loss, reduced in float32 whatever the autocast; zero (keeping the graph) when
+            nothing is scored.
+        """
         n = scored.sum()
         if n == 0:
             return pred.sum() * 0.0  # keeps the graph (and DDP's gradient sync) intact
         return ((pred.float() - target) ** 2 * scored).sum() / n  # reduced in float32, whatever the autocast
 
     def prepare(self, x: torch.Tensor, hidden: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """The encoder's inputs for z-scored windows ``x`` (B, T, C), NaN for missing: patch values,
-        which of them are present (observed and not hidden), and with the config's options the
-        instance statistics (``mean``, ``scale`` (B, 1, C), ``stats`` (B, N, 3 pc)) and the
-        classical fill the decoder corrects (``base`` (B, N, P)), all in the instance's units."""
+        """Compute the encoder's inputs for z-scored windows.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Z-scored windows (B, T, C), NaN for missing.
+        hidden : torch.Tensor, optional
+            Boolean task mask (B, T, C); nothing hidden if None.
+
+        Returns
+        -------
+        dict of str to torch.Tensor
+            ``values`` (B, N, P), the patch values; ``present`` (B, N, P), which of them are present
+            (observed and not hidden); with the config's options the instance statistics (``mean``,
+            ``scale`` (B, 1, C), ``stats`` (B, N, 3 pc)) and the classical fill the decoder corrects
+            (``base`` (B, N, P)), all in the instance's units.
+
+        Raises
+        ------
+        ValueError
+            If ``x`` does not have the config's number of channels.
+        """
         if x.shape[-1] != self.config.n_channels:
             raise ValueError(f"expected {self.config.n_channels} channels, got {x.shape[-1]}")
         visible = ~torch.isnan(x) if hidden is None else ~torch.isnan(x) & ~hidden
@@ -316,10 +536,25 @@ class LSM(nn.Module):
         return grouped[:, None].expand(B, gt, self.n_groups, pc * S).reshape(B, gt * self.n_groups, pc * S)
 
     def forward(self, x: torch.Tensor, hidden: torch.Tensor):
-        """Loss and reconstruction for z-scored windows ``x`` (B, T, C) with NaN for missing.
+        """Loss and reconstruction for z-scored windows with NaN for missing.
 
-        ``hidden`` (B, T, C) is the task mask. Returns ``(loss, reconstruction (B, T, C))``; both in
-        the z-units of ``x``, whatever the model normalises to inside.
+        Parameters
+        ----------
+        x : torch.Tensor
+            Z-scored windows (B, T, C), NaN for missing.
+        hidden : torch.Tensor
+            Boolean task mask (B, T, C).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            Scalar MSE over the entries that are hidden and truly observed.
+        reconstruction : torch.Tensor
+            Reconstruction (B, T, C).
+
+        Notes
+        -----
+        Both outputs are in the z-units of ``x``, whatever the model normalises to inside.
         """
         B, T, C = x.shape
         inputs = self.prepare(x, hidden)
@@ -336,9 +571,29 @@ class LSM(nn.Module):
 
     @torch.no_grad()
     def embed(self, x: torch.Tensor, hidden: torch.Tensor | None = None, every_block: bool = False):
-        """Token embeddings (B, N, D) with NaN for tokens that held no present value, and the
-        class token (B, D). With ``every_block``, lists of both: each block's output (before the
-        final norm), then the final embedding."""
+        """Token embeddings and the class token of z-scored windows.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Z-scored windows (B, T, C), NaN for missing.
+        hidden : torch.Tensor, optional
+            Boolean mask (B, T, C) of values to hide; nothing hidden if None.
+        every_block : bool, default False
+            Return every block's embeddings, not just the final ones.
+
+        Returns
+        -------
+        tokens : torch.Tensor or list of torch.Tensor
+            Token embeddings (B, N, D), NaN for tokens that held no present value.
+        classes : torch.Tensor or list of torch.Tensor
+            The class token (B, D).
+
+        Notes
+        -----
+        With ``every_block``, both outputs are lists: each block's output (before the final norm),
+        then the final embedding.
+        """
         inputs = self.prepare(x, hidden)
         values = inputs["values"]
         latents, keep, key_mask = self.forward_encoder(values, inputs["present"], every_block=True,
@@ -354,4 +609,11 @@ class LSM(nn.Module):
         return (tokens, classes) if every_block else (tokens[0], classes[0])
 
     def num_parameters(self) -> int:
+        """Return the number of parameters.
+
+        Returns
+        -------
+        int
+            Total number of elements of all parameters.
+        """
         return sum(p.numel() for p in self.parameters())

@@ -41,16 +41,51 @@ _Z80 = 0.8416212335729143  # standard normal 80th percentile
 
 
 def rr_sigma(mean_rr, sigma_rest, mean_rr_rest, exponent=2.5):
-    """Within-minute RR standard deviation (ms) at mean interval ``mean_rr`` (ms).
+    """Return the within-minute RR standard deviation (ms) at mean interval ``mean_rr`` (ms).
 
     Scales as a power of the mean interval relative to the person's resting interval: with the
     default exponent, doubling heart rate divides ``sigma`` by about 5.7.
+
+    Parameters
+    ----------
+    mean_rr : float or array-like
+        Mean RR interval (ms).
+    sigma_rest : float
+        The person's RR standard deviation at rest (ms).
+    mean_rr_rest : float
+        The person's resting mean RR interval (ms).
+    exponent : float, default 2.5
+        Power of the interval ratio.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``sigma_rest * (mean_rr / mean_rr_rest) ** exponent`` (ms).
     """
     return sigma_rest * (np.asarray(mean_rr) / mean_rr_rest) ** exponent
 
 
 def simulate_beats(mu: float, sigma: float, rho: float, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` consecutive RR intervals (ms) of a stationary Gaussian AR(1) process."""
+    """Draw ``n`` consecutive RR intervals (ms) of a stationary Gaussian AR(1) process.
+
+    Parameters
+    ----------
+    mu : float
+        Mean interval (ms), 60000 / heart rate.
+    sigma : float
+        Standard deviation of the intervals (ms).
+    rho : float
+        Lag-1 autocorrelation.
+    n : int
+        Number of intervals.
+    rng : numpy.random.Generator
+        The random generator.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n`` intervals (ms); the process starts in its stationary distribution.
+    """
     innovations = rng.standard_normal(n) * sigma * np.sqrt(1.0 - rho**2)
     x0 = rng.standard_normal() * sigma  # start in the stationary distribution
     x, _ = lfilter([1.0], [1.0, -rho], innovations, zi=[rho * x0])
@@ -107,10 +142,16 @@ def sample_rr_statistics(mu, sigma, rho, noise) -> dict[str, np.ndarray]:
 
     Parameters
     ----------
-    mu, sigma, rho
+    mu, sigma, rho : array-like
         Arrays of one shape: mean RR (ms), RR SD (ms) and lag-1 autocorrelation per minute.
-    noise
+    noise : numpy.ndarray
         Standard normal draws of shape ``(5, *mu.shape)`` (randomness is an argument).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``rr_median``, ``rr_p20``, ``rr_p80``, ``rmssd``, ``sdnn``, ``rr_entropy`` and
+        ``rr_diff_entropy``, each shaped like ``mu``.
     """
     mu, sigma, rho = np.broadcast_arrays(np.asarray(mu, float), np.asarray(sigma, float), np.asarray(rho, float))
     n = np.clip(60000.0 / mu, 2.0, None)  # beats in the minute

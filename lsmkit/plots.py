@@ -419,9 +419,32 @@ def window_figure(
 ) -> go.Figure:
     """One window, one stacked row per channel: what the model saw, what was hidden, each fill.
 
-    ``fills`` maps a method name to a Dataset shaped like ``windows`` (e.g. the output of
-    ``model.impute``); fills are drawn only where ``mask`` hides values. Hidden observed values
-    (the truth a method is scored against) are black; the hidden span is shaded.
+    Hidden observed values (the truth a method is scored against) are black; the hidden span is shaded.
+
+    Parameters
+    ----------
+    windows : xarray.Dataset
+        A window batch.
+    window : int, default 0
+        Position of the window in the batch (negative counts from the end).
+    fills : dict of str to xarray.Dataset, optional
+        Method name to a Dataset shaped like ``windows`` (e.g. the output of ``model.impute``);
+        fills are drawn only where ``mask`` hides values.
+    mask : xarray.DataArray, optional
+        Boolean ``(window, time, channel)`` mask, ``True`` where values were hidden.
+    channels : str or sequence of str, default DEFAULT_CHANNELS
+        Channels to draw, one row each (any alias :func:`lsmkit.resolve_channel` knows).
+    height : int, optional
+        Figure height in pixels; by default it grows with the number of rows.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``window`` is out of range or a channel is not in ``windows``.
     """
     fills = fills or {}
     if not isinstance(window, (int, np.integer)) or not -windows.sizes["window"] <= window < windows.sizes["window"]:
@@ -717,7 +740,23 @@ def task_error_figure(table: pd.DataFrame, log_y: bool = False, height: int = 38
 
 
 def training_figure(history: Sequence[dict]) -> go.Figure:
-    """Validation MSE per task (z-scored) against training step, from a training history."""
+    """Validation MSE per task (z-scored) against training step, from a training history.
+
+    Parameters
+    ----------
+    history : sequence of dict
+        The rows a training run logs (``step`` and one ``val_<task>`` key per task), as in
+        ``history.jsonl`` of a run folder.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``history`` is empty.
+    """
     if not history:
         raise ValueError("history is empty: train for at least one validation interval first")
     frame = pd.DataFrame(history)

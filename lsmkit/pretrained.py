@@ -87,15 +87,44 @@ def _sha256(path: Path) -> str:
 
 
 def list_pretrained() -> list[str]:
-    """Names of the shipped checkpoints."""
+    """Names of the shipped checkpoints.
+
+    Returns
+    -------
+    list of str
+        The checkpoint names, sorted, each loadable with :func:`load_pretrained`.
+    """
     return sorted(p.stem for p in _weights_dir().glob("*.json"))
 
 
 def load_pretrained(name: str | None = None, *, device: str = "cpu") -> "PretrainedLSM":
     """Load a checkpoint, verified by sha256 against its card.
 
-    ``name`` is a shipped checkpoint (default :data:`DEFAULT_WEIGHTS`; see :func:`list_pretrained`)
-    or the path of a card written by :func:`export_weights` (your own pretraining).
+    Parameters
+    ----------
+    name : str or path-like, optional
+        A shipped checkpoint (default :data:`DEFAULT_WEIGHTS`; see :func:`list_pretrained`) or the
+        path of a ``.json`` card written by :func:`export_weights` (your own pretraining).
+    device : str, default "cpu"
+        The torch device to put the model on, such as ``"cpu"`` or ``"cuda"``.
+
+    Returns
+    -------
+    PretrainedLSM
+        The model in evaluation mode, wrapped to take and return physical units.
+
+    Raises
+    ------
+    ValueError
+        If ``device`` names no torch device, ``name`` is no known checkpoint, the card is not valid
+        JSON or lacks keys, or the weights' sha256 differs from the card's (corrupted or changed).
+    FileNotFoundError
+        If the card's weights file is missing.
+
+    Examples
+    --------
+    >>> model = load_pretrained()
+    >>> filled = model.impute(windows, mask)
     """
     from safetensors.torch import load_file
 
@@ -128,12 +157,34 @@ def load_pretrained(name: str | None = None, *, device: str = "cpu") -> "Pretrai
 
 
 def export_weights(checkpoint: dict, path, *, notes: str = "", dtype: str = "float16") -> Path:
-    """Write a training checkpoint's weights as safetensors plus a JSON card; returns the card path.
+    """Write a training checkpoint's weights as safetensors plus a JSON card.
 
-    ``checkpoint`` is what :func:`lsmkit.train.load_checkpoint` returns; ``path`` is the card path
-    without suffix (``.../lsm-2m`` writes ``lsm-2m.safetensors`` and ``lsm-2m.json``). Weights are
-    stored as ``dtype`` (float16 halves the file; they are loaded back as float32, and the
-    reconstructions differ from float32 weights by far less than the model's error).
+    Parameters
+    ----------
+    checkpoint : dict
+        What :func:`lsmkit.train.load_checkpoint` returns.
+    path : str or path-like
+        The card path without suffix (``.../lsm-2m`` writes ``lsm-2m.safetensors`` and
+        ``lsm-2m.json``); missing parent folders are created.
+    notes : str, default ""
+        Free text stored in the card.
+    dtype : {"float16", "float32"}, default "float16"
+        How the weights are stored. float16 halves the file; they are loaded back as float32, and
+        the reconstructions differ from float32 weights by far less than the model's error.
+
+    Returns
+    -------
+    pathlib.Path
+        The card path.
+
+    Raises
+    ------
+    ValueError
+        If ``dtype`` is neither ``"float16"`` nor ``"float32"``.
+
+    See Also
+    --------
+    load_pretrained : Load the card written here.
     """
     from safetensors.torch import save_file
 
@@ -192,7 +243,40 @@ def _profile_scores(last: dict, profiles) -> dict:
 
 
 class PretrainedLSM:
-    """A pretrained LSM in physical units: impute, forecast, reconstruct, embed window batches."""
+    """A pretrained LSM in physical units: impute, forecast, reconstruct, embed window batches.
+
+    Usually made by :func:`load_pretrained`. Windows are z-scored with the statistics stored in the
+    card before they reach the model, and outputs are mapped back to physical units.
+
+    Parameters
+    ----------
+    model : LSM
+        The trained model.
+    card : dict
+        The checkpoint's card (see :func:`export_weights`); its channel list must be
+        :data:`lsmkit.CHANNELS`.
+    batch_size : int, default 256
+        Windows per forward pass.
+
+    Attributes
+    ----------
+    model : LSM
+        The wrapped model.
+    card : dict
+        The checkpoint's card.
+    batch_size : int
+        Windows per forward pass.
+    mean, std : numpy.ndarray
+        The card's normalisation statistics per channel.
+    minutes : int
+        The window length the model takes.
+
+    Raises
+    ------
+    ValueError
+        If ``batch_size`` is not a positive integer or the card's channel list differs from
+        :data:`lsmkit.CHANNELS`.
+    """
 
     def __init__(self, model: LSM, card: dict, batch_size: int = 256):
         if not _is_whole(batch_size) or batch_size < 1:
@@ -285,22 +369,72 @@ class PretrainedLSM:
         return np.clip(physical, _RANGES[:, 0], _RANGES[:, 1])  # never outside what a sensor can report
 
     def reconstruct(self, windows: xr.Dataset, mask: xr.DataArray | None = None) -> xr.Dataset:
-        """The model's reconstruction of every value, seeing only what ``mask`` leaves visible."""
+        """The model's reconstruction of every value, seeing only what ``mask`` leaves visible.
+
+        Parameters
+        ----------
+        windows : xarray.Dataset
+            Window batch in physical units, with the model's window length.
+        mask : xarray.DataArray, optional
+            Boolean mask with dims ``("window", "time", "channel")`` (see :mod:`lsmkit.masks`) of the
+            values to hide; nothing hidden if None.
+
+        Returns
+        -------
+        xarray.Dataset
+            A copy of ``windows`` whose ``signal`` is the reconstruction, clipped to each channel's
+            valid range.
+
+        Raises
+        ------
+        ValueError
+            If the windows are invalid or of another length, hold infinite values or duplicate
+            channels, or the mask does not match them.
+        TypeError
+            If ``mask`` is not a boolean DataArray.
+        """
         signal = self._signal(windows)
         return self._output(windows, self._reconstruct(signal, self._mask(mask, windows)))
 
     def impute(self, windows: xr.Dataset, mask: xr.DataArray | None = None, *,
                infer_absent: bool = False) -> xr.Dataset:
-        """Fill the values hidden by ``mask`` and the gaps of the channels the windows carry;
-        observed, unhidden values stay.
+        """Fill the values hidden by ``mask`` and the gaps of the channels the windows carry.
 
-        A channel with no observed value anywhere in ``windows`` is one the device never recorded:
-        it stays absent (NaN) unless ``infer_absent=True``, which predicts it from the other channels
-        (sensor imputation). Channels hidden by ``mask`` count as carried. The result's boolean
-        ``inferred`` coordinate (over ``channel``) marks the channels predicted without a single
-        observed value. A window with nothing visible (all missing, or all hidden) has no token for
-        the encoder to see; its fill is the model's unconditional guess, the same for every such
-        window. An empty batch (no windows) comes back empty.
+        Observed, unhidden values stay. A channel with no observed value anywhere in ``windows`` is
+        one the device never recorded: it stays absent (NaN) unless ``infer_absent=True``. Channels
+        hidden by ``mask`` count as carried. A window with nothing visible (all missing, or all
+        hidden) has no token for the encoder to see; its fill is the model's unconditional guess,
+        the same for every such window. An empty batch (no windows) comes back empty.
+
+        Parameters
+        ----------
+        windows : xarray.Dataset
+            Window batch in physical units, with the model's window length.
+        mask : xarray.DataArray, optional
+            Boolean mask with dims ``("window", "time", "channel")`` (see :mod:`lsmkit.masks`) of the
+            values to hide and fill; only the gaps are filled if None.
+        infer_absent : bool, default False
+            Predict the channels the device never recorded from the other channels (sensor
+            imputation).
+
+        Returns
+        -------
+        xarray.Dataset
+            A copy of ``windows`` with the filled ``signal`` and a boolean ``inferred`` coordinate
+            (over ``channel``) that marks the channels predicted without a single observed value.
+
+        Raises
+        ------
+        ValueError
+            If ``infer_absent`` is not True or False, the windows are invalid or of another length,
+            hold infinite values or duplicate channels, or the mask does not match them.
+        TypeError
+            If ``mask`` is not a boolean DataArray.
+
+        Examples
+        --------
+        >>> mask = lsmkit.masks.sensors(windows, n=3, rng=0)
+        >>> filled = model.impute(windows, mask)
         """
         _check_flag("infer_absent", infer_absent)
         signal = self._signal(windows)
@@ -316,7 +450,29 @@ class PretrainedLSM:
         return out
 
     def forecast(self, windows: xr.Dataset, minutes: int) -> xr.Dataset:
-        """Predict the last ``minutes`` of each window from the minutes before them."""
+        """Predict the last ``minutes`` of each window from the minutes before them.
+
+        Parameters
+        ----------
+        windows : xarray.Dataset
+            Window batch in physical units, with the model's window length.
+        minutes : int
+            The forecast horizon, between 1 and the window length.
+
+        Returns
+        -------
+        xarray.Dataset
+            Like :meth:`impute` with the :func:`lsmkit.masks.extrapolation` mask: the last ``minutes``
+            predicted, the gaps before them filled.
+
+        Raises
+        ------
+        TypeError
+            If ``minutes`` is not a number.
+        ValueError
+            If ``minutes`` is not a whole number between 1 and the window length, or the windows
+            are invalid.
+        """
         self._check_windows(windows)  # first: the window length bounds the horizon
         if not isinstance(minutes, (int, float, np.integer, np.floating)) or isinstance(minutes, bool):
             raise TypeError(f"minutes (the forecast horizon) must be an integer, got {minutes!r}")
@@ -330,20 +486,46 @@ class PretrainedLSM:
               centre: bool = False) -> xr.DataArray:
         """Encoder embeddings of each window.
 
-        ``pool`` summarises the tokens that hold data: ``"mean"``, ``"max"``, ``"min"`` or several
-        joined by ``+`` (``"max+min"``: each statistic's features, concatenated in that order) give
-        dims ``("window", "feature")`` (windows with no data at all get the class token, centred
-        likewise when ``centre=True``);
-        ``"none"`` keeps every token, dims ``("window", "token", "feature")``, NaN for tokens with
-        no data. ``layers="all"`` pools every encoder block's output (before the final norm) and
-        concatenates them, as DINO's linear evaluation does.
+        Parameters
+        ----------
+        windows : xarray.Dataset
+            Window batch in physical units, with the model's window length; at least one window.
+        pool : str, default "mean"
+            How to summarise the tokens that hold data: ``"mean"``, ``"max"``, ``"min"`` or several
+            joined by ``+`` (``"max+min"``: each statistic's features, concatenated in that order)
+            give dims ``("window", "feature")`` (windows with no data at all get the class token,
+            centred likewise when ``centre=True``); ``"none"`` keeps every token, dims
+            ``("window", "token", "feature")``, NaN for tokens with no data.
+        layers : {"last", "all"}, default "last"
+            ``"all"`` pools every encoder block's output (before the final norm) and concatenates
+            them, as DINO's linear evaluation does; only with a pooling ``pool``.
+        centre : bool, default False
+            Subtract, block by block and token by token, the embedding of the average window (every
+            value at the card's normalisation mean, nothing missing). Every window's tokens carry
+            the same position code, and it sets most of a pooled maximum; what centring leaves is
+            how each token differs from an ordinary window at the same place and time.
 
-        ``centre=True`` subtracts, block by block and token by token, the embedding of the average
-        window (every value at the card's normalisation mean, nothing missing). Every window's
-        tokens carry the same position code, and it sets most of a pooled maximum; what centring
-        leaves is how each token differs from an ordinary window at the same place and time.
+        Returns
+        -------
+        xarray.DataArray
+            The embeddings, named ``"embedding"``, with a ``participant`` coordinate over
+            ``window`` (and ``token_minute``, ``token_channel_group`` over ``token`` for
+            ``pool="none"``); ``pool``, ``layers`` and ``centre`` are recorded in its attrs.
+
+        Raises
+        ------
+        ValueError
+            If ``pool``, ``layers`` or ``centre`` is not one of the accepted values,
+            ``pool="none"`` is combined with ``layers="all"``, or ``windows`` holds no window.
+
+        Notes
+        -----
         :class:`lsmkit.probe.LinearProbe` uses ``pool="max+min", layers="all", centre=True``
         (why: ``benchmarks/results/downstream.md``).
+
+        Examples
+        --------
+        >>> features = model.embed(windows, pool="max+min", layers="all", centre=True)
         """
         stats = _pool_statistics(pool)
         if layers not in ("last", "all"):

@@ -3,10 +3,13 @@
 The paper's second claim is that pretraining makes downstream tasks sample-efficient. Every
 method here has the same three steps, so one call can compare them fairly:
 
-``X = method.features(windows)``   computed once per dataset (frozen embeddings, or the z-scored
-                                   signal for the methods that train their own network)
+==================================================  ==============================================
+``X = method.features(windows)``                    computed once per dataset (frozen embeddings,
+                                                    or the z-scored signal for the methods that
+                                                    train their own network)
 ``method.fit(X[train], y[train], n_classes, rng)``
-``method.predict(X[test])``        class indices
+``method.predict(X[test])``                         class indices
+==================================================  ==============================================
 
 =========================================  =====================================================
 ``LinearProbe(model)``                     standardised logistic regression on pooled frozen
@@ -64,10 +67,30 @@ SHOTS: tuple = (1, 2, 5, 10, 20, 50, None)  # None: every labelled training wind
 
 # ---- labels and splits -------------------------------------------------------------------------
 def labels(windows: xr.Dataset, label: str = "label") -> tuple[np.ndarray, tuple[str, ...]]:
-    """Class indices ``(W,)`` and class names of a per-window label variable.
+    """Class indices and class names of a per-window label variable.
 
     CF categorical labels (``flag_meanings``, as :func:`lsmkit.downstream.task_windows` makes)
     keep their category order; booleans become ``("False", "True")``; anything else is sorted.
+
+    Parameters
+    ----------
+    windows : xarray.Dataset
+        A window batch.
+    label : str, default "label"
+        The name of a per-window variable (dims ``("window",)``).
+
+    Returns
+    -------
+    y : numpy.ndarray
+        Class indices (W,).
+    names : tuple of str
+        Class names, in index order.
+
+    Raises
+    ------
+    ValueError
+        If the variable is absent or not per-window, holds codes outside its ``flag_values``, or
+        has missing values.
     """
     validate_windows(windows)
     if label not in windows:
@@ -98,8 +121,32 @@ def split_participants(windows: xr.Dataset, y=None, *, test_fraction: float = 0.
     """Window indices ``(train, test)`` with no participant on both sides.
 
     Participants are shuffled and moved to the test side until it holds ``test_fraction`` of the
-    windows. With labels ``y``, the split is redrawn (up to ``tries`` times) until every class
-    with windows from at least two participants appears on both sides.
+    windows.
+
+    Parameters
+    ----------
+    windows : xarray.Dataset
+        A window batch with a ``participant`` coordinate; at least 2 participants.
+    y : array-like, optional
+        Labels, one per window. With them, the split is redrawn (up to ``tries`` times) until every
+        class with windows from at least two participants appears on both sides.
+    test_fraction : float, default 0.3
+        Share of the windows on the test side, in (0, 1).
+    rng : int or numpy.random.Generator, optional
+        Source of the shuffles.
+    tries : int, default 100
+        Draws at most, with ``y``.
+
+    Returns
+    -------
+    train, test : numpy.ndarray
+        Window indices of either side.
+
+    Raises
+    ------
+    ValueError
+        If ``test_fraction`` or ``tries`` is out of range, ``y`` has the wrong length, there are fewer
+        than 2 participants, or no split in ``tries`` tries puts every class on both sides.
     """
     validate_windows(windows)
     if not (_is_real(test_fraction) and 0.0 < test_fraction < 1.0):
@@ -130,7 +177,27 @@ def split_participants(windows: xr.Dataset, y=None, *, test_fraction: float = 0.
 
 
 def sample_shots(y, k: int | None, rng=None) -> np.ndarray:
-    """Positions of at most ``k`` items of each class in ``y`` (all of them for ``k=None``)."""
+    """Positions of at most ``k`` items of each class in ``y`` (all of them for ``k=None``).
+
+    Parameters
+    ----------
+    y : array-like
+        Labels.
+    k : int or None
+        Items per class at most, a positive integer; None for all.
+    rng : int or numpy.random.Generator, optional
+        Source of the sample.
+
+    Returns
+    -------
+    numpy.ndarray
+        The positions, sorted.
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is neither a positive integer nor None.
+    """
     y = np.asarray(y)
     if k is None:
         return np.arange(len(y))
@@ -205,6 +272,30 @@ class _Network:
         return [{"params": net.parameters(), "lr": self.lr}]
 
     def fit(self, X: np.ndarray, y: np.ndarray, n_classes: int, rng=None):
+        """Fit the network to labelled features.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Features of the training windows, from :meth:`features`.
+        y : array-like
+            Class index of each row of ``X``, in ``[0, n_classes)``.
+        n_classes : int
+            Number of classes K.
+        rng : int or numpy.random.Generator, optional
+            Seed of the training.
+
+        Returns
+        -------
+        self : object
+            The fitted method.
+
+        Raises
+        ------
+        ValueError
+            If ``y`` does not give one class index in ``[0, n_classes)`` per row of ``X``, or ``X``
+            is empty.
+        """
         y = _check_training(self, X, y, n_classes)
         seed = _seed(rng)
         with torch.random.fork_rng(devices=[]):  # seeded initialisation without touching global state
@@ -229,6 +320,25 @@ class _Network:
 
     @torch.inference_mode()
     def predict(self, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Predict the class of each row of ``X``.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Features, from :meth:`features`.
+        batch_size : int, default 256
+            Rows per forward pass.
+
+        Returns
+        -------
+        numpy.ndarray
+            Class indices (W,).
+
+        Raises
+        ------
+        RuntimeError
+            If the method is not fitted.
+        """
         if not hasattr(self, "net_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted; call fit first")
         if len(X) == 0:
@@ -266,15 +376,38 @@ def _check_network(steps, batch_size, lr, width=1) -> None:
 class LinearProbe:
     """Standardised multinomial logistic regression on pooled frozen embeddings.
 
-    ``model`` is a :class:`lsmkit.pretrained.PretrainedLSM` (default: the shipped one). The
-    features are ``model.embed(windows, pool, layers, centre)``: by default the maximum and the
+    The features are ``model.embed(windows, pool, layers, centre)``: by default the maximum and the
     minimum over tokens of every encoder block, each token taken relative to the average window's
     token at the same place. Without ``centre`` the position code every window shares sets the
     pooled values, and a mean over a 300-minute window dilutes a short exercise bout: on
     ``benchmarks/downstream.py``'s windows, 5-shot activity macro F1 is 0.29 with the mean and
     maximum of uncentred tokens and 0.46 with these defaults. The paper's probe is
-    ``pool="mean", layers="last", centre=False``. ``C`` is the inverse L2 strength; classes are
-    weighted to balance them.
+    ``pool="mean", layers="last", centre=False``. Classes are weighted to balance them.
+
+    Parameters
+    ----------
+    model : lsmkit.pretrained.PretrainedLSM, optional
+        The frozen encoder; default: the shipped one.
+    pool : str, default "max+min"
+        Token pooling of :meth:`lsmkit.pretrained.PretrainedLSM.embed`; ``"none"`` is refused.
+    layers : {"last", "all"}, default "all"
+        Which encoder blocks are pooled.
+    centre : bool, default True
+        Take each token relative to the average window's.
+    C : float, default 1.0
+        Inverse L2 strength, positive.
+
+    Raises
+    ------
+    ValueError
+        If ``pool``, ``layers``, ``centre`` or ``C`` is not an accepted value.
+    TypeError
+        If ``model`` is not a pretrained model.
+
+    Examples
+    --------
+    >>> probe = LinearProbe(lsmkit.load_pretrained())
+    >>> table = evaluate(probe, windows, rng=0)
     """
 
     name = "linear probe"
@@ -296,10 +429,46 @@ class LinearProbe:
         self.centre, self.C = bool(centre), float(C)
 
     def features(self, windows: xr.Dataset) -> np.ndarray:
+        """Pooled frozen embeddings of each window.
+
+        Parameters
+        ----------
+        windows : xarray.Dataset
+            A window batch.
+
+        Returns
+        -------
+        numpy.ndarray
+            Features (W, F).
+        """
         embeddings = self.model.embed(windows, pool=self.pool, layers=self.layers, centre=self.centre)
         return embeddings.values  # (W, features)
 
     def fit(self, X: np.ndarray, y: np.ndarray, n_classes: int, rng=None):
+        """Fit the logistic regression to labelled features.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Features of the training windows, from :meth:`features`.
+        y : array-like
+            Class index of each row of ``X``, in ``[0, n_classes)``.
+        n_classes : int
+            Number of classes K.
+        rng : int or numpy.random.Generator, optional
+            Unused: the fit is deterministic.
+
+        Returns
+        -------
+        self : object
+            The fitted method.
+
+        Raises
+        ------
+        ValueError
+            If ``y`` does not give one class index in ``[0, n_classes)`` per row of ``X``, or ``X``
+            is empty.
+        """
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
@@ -315,6 +484,23 @@ class LinearProbe:
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predict the class of each row of ``X``.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Features, from :meth:`features`.
+
+        Returns
+        -------
+        numpy.ndarray
+            Class indices (W,).
+
+        Raises
+        ------
+        RuntimeError
+            If the method is not fitted.
+        """
         if not hasattr(self, "classes_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted; call fit first")
         if self.pipeline_ is None:
@@ -328,6 +514,16 @@ class WindowStatistics(LinearProbe):
     Features: the mean, maximum and standard deviation over the window of each channel's z-scored
     signal (78 for the 26 channels; 0 for a channel with no data). It is the control that says
     whether an encoder's embeddings carry more than a few summary numbers do.
+
+    Parameters
+    ----------
+    C : float, default 1.0
+        Inverse L2 strength, positive.
+
+    Raises
+    ------
+    ValueError
+        If ``C`` is not a positive number.
     """
 
     name = "window statistics"
@@ -337,6 +533,18 @@ class WindowStatistics(LinearProbe):
         self.model, self.pool, self.layers, self.centre, self.C = None, None, None, None, float(C)
 
     def features(self, windows: xr.Dataset) -> np.ndarray:
+        """Mean, maximum and SD over the window of each channel's z-scored signal (registry statistics).
+
+        Parameters
+        ----------
+        windows : xarray.Dataset
+            A window batch.
+
+        Returns
+        -------
+        numpy.ndarray
+            Features (W, 3C): the means, then the maxima, then the SDs; 0 for a channel with no data.
+        """
         z = _zscore(windows)  # (W, T, C), NaN where missing
         has = ~np.isnan(z).all(axis=1)  # (W, C)
         filled = np.where(has[:, None, :], z, 0.0)  # all-missing channels: 0, without warnings
@@ -358,7 +566,33 @@ class _ConvHead(nn.Module):
 
 
 class ConvProbe(_Network):
-    """A small temporal convolution over frozen token embeddings (averaged over channel groups)."""
+    """A small temporal convolution over frozen token embeddings (averaged over channel groups).
+
+    Two convolutions over the token rows in time, then a linear head on their mean over the rows
+    that hold data; trained as every network here (fixed steps of AdamW on class-balanced
+    cross-entropy).
+
+    Parameters
+    ----------
+    model : lsmkit.pretrained.PretrainedLSM, optional
+        The frozen encoder; default: the shipped one.
+    width : int, default 64
+        Channels of the convolutions.
+    steps : int, default 300
+        Training steps.
+    batch_size : int, default 32
+        Windows per step.
+    lr : float, default 1e-3
+        Learning rate.
+
+    Raises
+    ------
+    ValueError
+        If ``steps``, ``batch_size`` or ``width`` is not a positive integer or ``lr`` is not
+        positive.
+    TypeError
+        If ``model`` is not a pretrained model.
+    """
 
     name = "conv probe"
 
@@ -367,6 +601,18 @@ class ConvProbe(_Network):
         self.model, self.width, self.steps, self.batch_size, self.lr = _pretrained(model), width, steps, batch_size, lr
 
     def features(self, windows: xr.Dataset) -> np.ndarray:
+        """Frozen token embeddings, averaged over channel groups, with a flag of the rows that hold data.
+
+        Parameters
+        ----------
+        windows : xarray.Dataset
+            A window batch.
+
+        Returns
+        -------
+        numpy.ndarray
+            Features (W, Nt, D+1): the mean over the groups with data (0 for none), then the flag.
+        """
         tokens = self.model.embed(windows, pool="none").values  # (W, N, D), NaN for tokens without data
         W, N, D = tokens.shape
         groups = self.model.model.n_groups
@@ -377,6 +623,20 @@ class ConvProbe(_Network):
         return np.concatenate([np.nan_to_num(mean), flag], axis=-1).astype(np.float32)  # (W, Nt, D+1)
 
     def build(self, X: np.ndarray, n_classes: int) -> nn.Module:
+        """Build the untrained network: the convolutional head.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            The training features, from :meth:`features` (they give the input sizes).
+        n_classes : int
+            Number of classes K.
+
+        Returns
+        -------
+        torch.nn.Module
+            The network, mapping a batch of features to logits (B, K).
+        """
         return _ConvHead(X.shape[-1], self.width, n_classes)
 
 
@@ -404,6 +664,27 @@ class FineTune(_Network):
     z-scored with the model's statistics and train alike, so they differ only in where they start.
     The encoder learns at ``lr``, the head at ten times that. (An earlier default of ``lr=1e-4``
     for fine-tuning scored 0.21 macro F1 at 5 shots on activity, against 0.26 at ``5e-4``.)
+
+    Parameters
+    ----------
+    model : lsmkit.pretrained.PretrainedLSM, optional
+        The encoder (and its statistics); default: the shipped one.
+    pretrained : bool, default True
+        Start from ``model``'s weights, or (False) from random weights.
+    steps : int, default 100
+        Training steps.
+    batch_size : int, default 16
+        Windows per step.
+    lr : float, default 5e-4
+        Learning rate of the encoder.
+
+    Raises
+    ------
+    ValueError
+        If ``pretrained`` is not True or False, ``steps`` or ``batch_size`` is not a positive
+        integer, or ``lr`` is not positive.
+    TypeError
+        If ``model`` is not a pretrained model.
     """
 
     def __init__(self, model=None, *, pretrained: bool = True, steps: int = 100, batch_size: int = 16,
@@ -416,10 +697,39 @@ class FineTune(_Network):
         self.name = "fine-tune" if pretrained else "scratch encoder"
 
     def features(self, windows: xr.Dataset) -> np.ndarray:
+        """The signal z-scored with the model's statistics, in the model's channel order.
+
+        Parameters
+        ----------
+        windows : xarray.Dataset
+            A window batch.
+
+        Returns
+        -------
+        numpy.ndarray
+            Windows (W, T, C), NaN where missing.
+        """
         # the wrapper's own channel order and window-length check, then its z-scoring: (W, T, C)
         return (self.model._signal(windows) - self.model.mean) / self.model.std
 
     def build(self, X: np.ndarray, n_classes: int) -> nn.Module:
+        """Build the untrained network: the encoder with a linear head on the mean of its visible tokens.
+
+        The encoder is a copy of the model's (``pretrained=True``) or the same architecture with
+        random weights.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            The training features, from :meth:`features` (they give the input sizes).
+        n_classes : int
+            Number of classes K.
+
+        Returns
+        -------
+        torch.nn.Module
+            The network, mapping a batch of features to logits (B, K).
+        """
         if self.pretrained:
             encoder = copy.deepcopy(self.model.model).cpu()  # probes train on the CPU
         else:
@@ -428,6 +738,18 @@ class FineTune(_Network):
         return _EncoderClassifier(encoder, n_classes)
 
     def param_groups(self, net: nn.Module) -> list[dict]:
+        """The optimiser's parameter groups: the encoder at ``lr``, the head at ten times that.
+
+        Parameters
+        ----------
+        net : torch.nn.Module
+            The network from :meth:`build`.
+
+        Returns
+        -------
+        list of dict
+            AdamW parameter groups.
+        """
         return [{"params": net.encoder.parameters(), "lr": self.lr},
                 {"params": net.head.parameters(), "lr": 10 * self.lr}]
 
@@ -449,7 +771,28 @@ class _CNNNet(nn.Module):
 
 
 class CNN(_Network):
-    """A small 1-D CNN over the z-scored minutes (registry statistics), trained from scratch."""
+    """A small 1-D CNN over the z-scored minutes (registry statistics), trained from scratch.
+
+    Three strided convolutions over the values and which of them are present, then a linear head
+    on their mean over time.
+
+    Parameters
+    ----------
+    width : int, default 32
+        Channels of the first convolution (the others have twice as many).
+    steps : int, default 300
+        Training steps.
+    batch_size : int, default 32
+        Windows per step.
+    lr : float, default 2e-3
+        Learning rate.
+
+    Raises
+    ------
+    ValueError
+        If ``steps``, ``batch_size`` or ``width`` is not a positive integer or ``lr`` is not
+        positive.
+    """
 
     name = "1-D CNN"
 
@@ -458,14 +801,53 @@ class CNN(_Network):
         self.width, self.steps, self.batch_size, self.lr = width, steps, batch_size, lr
 
     def features(self, windows: xr.Dataset) -> np.ndarray:
+        """The signal z-scored with the registry's statistics, all 26 channels in canonical order.
+
+        Parameters
+        ----------
+        windows : xarray.Dataset
+            A window batch.
+
+        Returns
+        -------
+        numpy.ndarray
+            Windows (W, T, C), NaN where missing.
+        """
         return _zscore(windows)
 
     def build(self, X: np.ndarray, n_classes: int) -> nn.Module:
+        """Build the untrained network: the 1-D CNN.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            The training features, from :meth:`features` (they give the input sizes).
+        n_classes : int
+            Number of classes K.
+
+        Returns
+        -------
+        torch.nn.Module
+            The network, mapping a batch of features to logits (B, K).
+        """
         return _CNNNet(X.shape[-1], self.width, n_classes)
 
 
 def default_methods(model=None, *, fine_tune: bool = True) -> dict:
-    """The paper's comparison: linear probe, conv probe, (fine-tuning,) and both from-scratch baselines."""
+    """The paper's comparison: linear probe, conv probe, (fine-tuning,) and both from-scratch baselines.
+
+    Parameters
+    ----------
+    model : lsmkit.pretrained.PretrainedLSM, optional
+        The pretrained model; default: the shipped one.
+    fine_tune : bool, default True
+        Include :class:`FineTune` from the pretrained weights (the slowest method).
+
+    Returns
+    -------
+    dict
+        ``{name: method}`` for :func:`evaluate` and :func:`few_shot`.
+    """
     model = _pretrained(model)
     methods = [LinearProbe(model), ConvProbe(model)]
     if fine_tune:
@@ -538,11 +920,46 @@ def evaluate(methods, windows: xr.Dataset, label: str = "label", *, test_fractio
              n_boot: int = 1000, level: float = 0.95, rng=None, progress: bool = False) -> pd.DataFrame:
     """Fit every method on one participant-disjoint split and score it on the held-out side.
 
-    ``methods`` is one method, a list, or a ``{name: method}`` dict. Every method gets the same
-    split, the same training seed and the same bootstrap samples, so its scores do not depend on
-    which other methods are listed. Returns one row per method and metric: ``method, metric,
-    value, low, high, n_train, n_test`` (interval: percentile bootstrap over test participants at
-    ``level``; ``n_boot=0`` gives NaN intervals). Labels with a single class are refused.
+    Every method gets the same split, the same training seed and the same bootstrap samples, so
+    its scores do not depend on which other methods are listed.
+
+    Parameters
+    ----------
+    methods : method, list of methods or dict
+        One method, a list, or a ``{name: method}`` dict (e.g. :func:`default_methods`).
+    windows : xarray.Dataset
+        A labelled window batch.
+    label : str, default "label"
+        The per-window label variable (see :func:`labels`); a single class is refused.
+    test_fraction : float, default 0.3
+        Share of the windows held out (see :func:`split_participants`).
+    n_boot : int, default 1000
+        Bootstrap samples over test participants; 0 gives NaN intervals.
+    level : float, default 0.95
+        Coverage of the intervals.
+    rng : int or numpy.random.Generator, optional
+        Source of the split, the training seed and the bootstrap samples.
+    progress : bool, default False
+        Show a progress bar over methods.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method and metric: ``method, metric, value, low, high, n_train, n_test``
+        (interval: percentile bootstrap over test participants at ``level``).
+
+    Raises
+    ------
+    ValueError
+        If the label has a single class or none, the methods share a name or are none, or an option
+        is out of range.
+    TypeError
+        If ``methods`` is not a method, a list of them or a dict, or a method lacks ``features``,
+        ``fit`` or ``predict``.
+
+    Examples
+    --------
+    >>> table = evaluate(default_methods(model), windows, rng=0)
     """
     methods = _methods(methods)
     _check_bootstrap(n_boot, level)
@@ -571,14 +988,54 @@ def few_shot(methods, windows: xr.Dataset, label: str = "label", *, shots: Seque
     """Scores with ``k`` labelled training windows per class, for every ``k`` in ``shots``.
 
     Each draw splits participants anew and samples at most ``k`` windows of each class from the
-    training side (``None``: all of them); every method sees the same split and sample. A draw's
-    split and samples depend only on ``rng`` and the draw's number, not on the other ``shots`` or
-    methods asked for, so separate calls (say, cheap probes at every ``k`` and expensive networks
-    at small ``k`` only) compare methods on the same windows; within a draw the samples are
-    nested (the 10-shot sample holds the 5-shot one). Features are computed once per method. Returns one row per method, shots and draw with
-    ``n_train, n_test`` and the scores of :data:`lsmkit.metrics.CLASSIFICATION_METRICS`;
-    ``shots`` is ``-1`` for "all"; a class with fewer than ``k`` training windows contributes all of
-    them. See :func:`summarise` for intervals. Labels with a single class are refused.
+    training side; every method sees the same split and sample. A draw's split and samples depend
+    only on ``rng`` and the draw's number, not on the other ``shots`` or methods asked for, so
+    separate calls (say, cheap probes at every ``k`` and expensive networks at small ``k`` only)
+    compare methods on the same windows; within a draw the samples are nested (the 10-shot sample
+    holds the 5-shot one). A class with fewer than ``k`` training windows contributes all of them.
+    Features are computed once per method.
+
+    Parameters
+    ----------
+    methods : method, list of methods or dict
+        One method, a list, or a ``{name: method}`` dict (e.g. :func:`default_methods`).
+    windows : xarray.Dataset
+        A labelled window batch.
+    label : str, default "label"
+        The per-window label variable (see :func:`labels`); a single class is refused.
+    shots : sequence of int or None, default (1, 2, 5, 10, 20, 50, None)
+        Labelled training windows per class; ``None``: all of them.
+    draws : int, default 5
+        Participant splits and samples per ``k``.
+    test_fraction : float, default 0.3
+        Share of the windows held out (see :func:`split_participants`).
+    rng : int or numpy.random.Generator, optional
+        Source of the splits, samples and training seeds.
+    progress : bool, default True
+        Show a progress bar per method.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method, shots and draw with ``n_train, n_test`` and the scores of
+        :data:`lsmkit.metrics.CLASSIFICATION_METRICS`; ``shots`` is ``-1`` for "all".
+
+    Raises
+    ------
+    ValueError
+        If the label has a single class or none, ``shots`` is empty or holds something other than
+        positive integers and None, ``draws`` is not a positive integer, or the methods are invalid.
+    TypeError
+        If ``shots`` is not a sequence or ``methods`` is not a method, list or dict of them.
+
+    See Also
+    --------
+    summarise : Means over draws with intervals.
+
+    Examples
+    --------
+    >>> table = few_shot(LinearProbe(model), windows, shots=(1, 5, None), rng=0)
+    >>> summary = summarise(table)
     """
     methods = _methods(methods)
     _check_count("draws", draws)
@@ -616,9 +1073,28 @@ def few_shot(methods, windows: xr.Dataset, label: str = "label", *, shots: Seque
 def summarise(table: pd.DataFrame, *, n_boot: int = 2000, level: float = 0.95, rng=0) -> pd.DataFrame:
     """Mean of each score over draws with a percentile-bootstrap interval (draws resampled).
 
-    Takes :func:`few_shot`'s table (with a ``task`` column too, as the benchmark writes it: then
-    each task is summarised on its own); returns ``[task,] method, shots, metric, mean, low, high,
-    draws`` (``n_boot=0``: NaN ``low`` and ``high``).
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`few_shot`'s table (with a ``task`` column too, as the benchmark writes it: then each
+        task is summarised on its own).
+    n_boot : int, default 2000
+        Bootstrap samples; 0 gives NaN ``low`` and ``high``.
+    level : float, default 0.95
+        Coverage of the intervals.
+    rng : int or numpy.random.Generator, default 0
+        Source of the bootstrap samples.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``[task,] method, shots, metric, mean, low, high, draws``.
+
+    Raises
+    ------
+    ValueError
+        If ``table`` is not :func:`few_shot`'s (columns method, shots and scores), is empty, or has
+        non-numeric or missing scores, or ``n_boot`` or ``level`` is out of range.
     """
     metrics = [m for m in CLASSIFICATION_METRICS if m in table]
     if not metrics or not {"method", "shots"} <= set(table.columns):
@@ -646,8 +1122,30 @@ def summarise(table: pd.DataFrame, *, n_boot: int = 2000, level: float = 0.95, r
 
 # ---- embeddings in two dimensions --------------------------------------------------------------
 def project(embeddings, method: str = "pca", *, rng=None) -> np.ndarray:
-    """A ``(W, 2)`` projection of ``(W, D)`` embeddings: ``"pca"`` (standardised) or ``"umap"``
-    (needs the optional ``umap-learn`` package)."""
+    """A two-dimensional projection of embeddings, for plotting.
+
+    Parameters
+    ----------
+    embeddings : array-like
+        Embeddings (W, D), finite, with at least 3 windows and 2 features.
+    method : {"pca", "umap"}, default "pca"
+        ``"pca"`` (standardised) or ``"umap"`` (needs the optional ``umap-learn`` package).
+    rng : int or numpy.random.Generator, optional
+        Seed of UMAP.
+
+    Returns
+    -------
+    numpy.ndarray
+        The projection (W, 2).
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown or ``embeddings`` is not a finite (window, feature) array of
+        numbers with at least 3 windows and 2 features.
+    ImportError
+        If ``method="umap"`` and ``umap-learn`` is not installed.
+    """
     if method not in ("pca", "umap"):
         raise ValueError(f"method must be 'pca' or 'umap', got {method!r}")
     try:

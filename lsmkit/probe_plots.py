@@ -54,8 +54,21 @@ def _layout(title: str, x_title: str, y_title: str, height: int) -> dict:
 def shot_positions(shots) -> dict[int, float]:
     """Where each number of shots sits on the log x axis of :func:`few_shot_figure`.
 
-    ``k > 0`` sits at ``k``; "all" (``-1``) one decade to the right of the largest ``k``
-    (at 1 when there is no other ``k``).
+    Parameters
+    ----------
+    shots : iterable of int
+        Numbers of labelled windows per class; ``-1`` stands for all of them.
+
+    Returns
+    -------
+    dict of int to float
+        ``k > 0`` sits at ``k``; "all" (``-1``) one decade to the right of the largest ``k``
+        (at 1 when there is no other ``k``).
+
+    Raises
+    ------
+    ValueError
+        If a number of shots is neither positive nor ``-1``.
     """
     ks = sorted({int(k) for k in shots})
     if any(k < 1 and k != -1 for k in ks):

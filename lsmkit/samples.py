@@ -79,15 +79,44 @@ SAMPLES: dict[str, Sample] = {
 
 
 def sample_path(name: str) -> Path:
-    """Path of a bundled sample's file (inside the installed package)."""
+    """Return the path of a bundled sample's file (inside the installed package).
+
+    Parameters
+    ----------
+    name : str
+        A sample name, one of :func:`list_samples`.
+
+    Returns
+    -------
+    pathlib.Path
+        The file's path.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a bundled sample.
+    """
     sample = _get(name)
     return Path(str(resources.files("lsmkit.data_samples").joinpath(sample.file)))
 
 
 def real_fit_files() -> Path:
-    """The folder of three real FIT activity files bundled from sweat 0.25.0 (MIT; provenance in
-    ``data_samples/README.md``), for :func:`lsmkit.read_device`: ``read_device(real_fit_files(),
-    participant="file")`` reads each file as one participant."""
+    """Return the folder of three real FIT activity files bundled from sweat 0.25.0.
+
+    The files are MIT-licensed (provenance in ``data_samples/README.md``) and meant for
+    :func:`lsmkit.read_device`.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+
+    Examples
+    --------
+    Read each file as one participant:
+
+    >>> recordings = lsmkit.read_device(real_fit_files(), participant="file")
+    """
     return Path(str(resources.files("lsmkit.data_samples").joinpath("fit")))
 
 
@@ -106,7 +135,14 @@ def _sha256(path: Path) -> str:
 
 
 def list_samples() -> pd.DataFrame:
-    """The bundled samples: name, description, file size and licence."""
+    """List the bundled samples.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by name: ``description``, ``file``, ``megabytes`` (NaN when the file is missing)
+        and ``licence``.
+    """
     rows = []
     for s in SAMPLES.values():
         path = sample_path(s.name)
@@ -132,14 +168,37 @@ def load_sample(
 
     Parameters
     ----------
-    name
+    name : str, default "cohort"
         One of :func:`list_samples`; the default is the simulated cohort.
-    form
-        ``"windows"`` (default; a window batch cut with :func:`lsmkit.to_windows` using
-        ``minutes``, ``stride`` and ``max_missing``) or ``"recordings"``. Result tables (``.csv``
-        samples: the committed scaling sweep, read by :func:`lsmkit.sweep.read_results`, and
-        the few-shot benchmark, :func:`lsmkit.probe.few_shot`'s table) load as a pandas DataFrame
-        and ignore ``form``.
+    form : {"windows", "recordings"}, default "windows"
+        ``"windows"`` (a window batch cut with :func:`lsmkit.to_windows` using ``minutes``,
+        ``stride`` and ``max_missing``) or ``"recordings"``. Result tables (``.csv`` samples: the
+        committed scaling sweep, read by :func:`lsmkit.sweep.read_results`, and the few-shot
+        benchmark, :func:`lsmkit.probe.few_shot`'s table) load as a pandas DataFrame and ignore
+        ``form``.
+    minutes : int, default 300
+        Window length, for ``form="windows"``.
+    stride : int, optional
+        Minutes between window starts, for ``form="windows"``; defaults to ``minutes``.
+    max_missing : float, default 0.5
+        Largest missing fraction of a kept window, for ``form="windows"``.
+
+    Returns
+    -------
+    xarray.Dataset or pandas.DataFrame
+        A window batch, recordings, or a result table.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``name`` or ``form``, or a file whose sha256 differs from the recorded one.
+    FileNotFoundError
+        If the sample's file is missing.
+
+    Examples
+    --------
+    >>> windows = lsmkit.load_sample("cohort", minutes=300)
+    >>> recordings = lsmkit.load_sample("cohort", form="recordings")
     """
     if form not in ("windows", "recordings"):
         raise ValueError(f"form must be 'windows' or 'recordings', got {form!r}")
@@ -175,7 +234,25 @@ def _round_mantissa(values: np.ndarray, bits: int) -> np.ndarray:
 
 
 def pack_recordings(recordings: xr.Dataset, bits: int = MANTISSA_BITS) -> tuple[xr.Dataset, dict]:
-    """Compact form of simulated recordings for bundling, and its netCDF encoding."""
+    """Return the compact form of simulated recordings for bundling, and its netCDF encoding.
+
+    ``signal`` is rounded to ``bits`` mantissa bits and ``truth`` is kept only where ``signal``
+    is missing.
+
+    Parameters
+    ----------
+    recordings : xarray.Dataset
+        Simulated recordings.
+    bits : int, default MANTISSA_BITS
+        Mantissa bits kept.
+
+    Returns
+    -------
+    packed : xarray.Dataset
+        The compact recordings.
+    encoding : dict
+        The netCDF encoding (compression of every variable with two or more dimensions).
+    """
     packed = recordings.copy()
     packed["signal"] = recordings["signal"].copy(data=_round_mantissa(recordings["signal"].values, bits))
     if "truth" in recordings:
@@ -189,7 +266,18 @@ def pack_recordings(recordings: xr.Dataset, bits: int = MANTISSA_BITS) -> tuple[
 
 
 def unpack_recordings(packed: xr.Dataset) -> xr.Dataset:
-    """Inverse of :func:`pack_recordings`: restore ``truth`` everywhere."""
+    """Inverse of :func:`pack_recordings`: restore ``truth`` everywhere.
+
+    Parameters
+    ----------
+    packed : xarray.Dataset
+        Recordings as :func:`pack_recordings` stored them.
+
+    Returns
+    -------
+    xarray.Dataset
+        The recordings with ``truth`` filled from ``signal`` where it was not stored.
+    """
     ds = packed
     if "truth" in ds and ds["truth"].attrs.get("stored") == "only where signal is missing":
         truth = ds["signal"].fillna(ds["truth"])

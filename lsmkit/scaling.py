@@ -228,7 +228,9 @@ def _format_rows(table: pd.DataFrame) -> str:
 class PowerLawFit:
     """A fitted single-axis power law ``L = a * x^b + c`` (``floor=True``) or ``L = a * x^b``.
 
-    Attributes
+    Made by :func:`fit_power_law` and :func:`fit_power_law_ols`; the fields are also its attributes.
+
+    Parameters
     ----------
     floor : bool
         Whether the law has the irreducible floor ``c``.
@@ -243,6 +245,12 @@ class PowerLawFit:
     method : str
         ``"huber"`` (robust fit, bootstrap over runs) or ``"ols"`` (log-log OLS, t intervals;
         cluster-robust by run when ``groups`` were given).
+    draws : numpy.ndarray, optional
+        Bootstrap replicates of the parameters, (n_boot, n_params).
+    covariance : numpy.ndarray, optional
+        OLS covariance of (log a, b).
+    t_crit : float, optional
+        OLS critical value at ``level``.
     """
 
     floor: bool
@@ -261,8 +269,19 @@ class PowerLawFit:
         return _interval_table(self.params, self.intervals)
 
     def predict(self, x) -> pd.DataFrame:
-        """Fitted loss at ``x``: the central value (``estimate``) and its interval at ``level``
-        (``lower``, ``upper``; NaN without bootstrap), as columns x, estimate, lower, upper."""
+        """Fitted loss at ``x``, with its interval at ``level``.
+
+        Parameters
+        ----------
+        x : array-like
+            Where to evaluate the law, positive and finite.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns x, estimate (the central value), lower and upper (the interval; NaN without
+            bootstrap).
+        """
         x = _positive_finite("x", x)
         estimate = _power_law(np.log(x), np.array([self.params[k] for k in SINGLE_PARAMETERS[self.floor]]))
         if self.method == "ols":
@@ -494,7 +513,23 @@ class Allocation:
 
     ``n_opt = G (C/6)^n_exponent`` and ``d_opt = G^-1 (C/6)^d_exponent`` with
     ``G = (alpha A / (beta B))^(1/(alpha+beta))``, ``n_exponent = beta/(alpha+beta)`` and
-    ``d_exponent = alpha/(alpha+beta)``.
+    ``d_exponent = alpha/(alpha+beta)``. Made by :func:`compute_optimal`; the fields are also its
+    attributes.
+
+    Parameters
+    ----------
+    compute : numpy.ndarray
+        Training compute C in FLOPs.
+    n_opt : numpy.ndarray
+        Compute-optimal parameter count N at each C.
+    d_opt : numpy.ndarray
+        Compute-optimal data size D at each C.
+    n_exponent : float
+        ``beta/(alpha+beta)``.
+    d_exponent : float
+        ``alpha/(alpha+beta)``.
+    g : float
+        ``G``.
     """
 
     compute: np.ndarray
@@ -518,6 +553,12 @@ def compute_optimal(flops, *, A: float, B: float, alpha: float, beta: float) -> 
     Returns
     -------
     Allocation
+        N_opt and D_opt at each budget.
+
+    Raises
+    ------
+    ValueError
+        If ``flops`` or one of ``A``, ``B``, ``alpha``, ``beta`` is not positive and finite.
     """
     compute = _positive_finite("flops", flops)
     for name, value in {"A": A, "B": B, "alpha": alpha, "beta": beta}.items():
@@ -536,7 +577,9 @@ def compute_optimal(flops, *, A: float, B: float, alpha: float, beta: float) -> 
 class ChinchillaFit:
     """A fitted ``L(N, D) = E + A / N^alpha + B / D^beta`` (Chinchilla's approach 3).
 
-    Attributes
+    Made by :func:`fit_chinchilla`; the fields are also its attributes.
+
+    Parameters
     ----------
     params : dict
         Estimates of E, A, B, alpha, beta.
@@ -544,9 +587,13 @@ class ChinchillaFit:
         ``(lower, upper)`` at ``level`` for the parameters and the compute-optimal exponents
         ``N_opt_exponent = beta/(alpha+beta)`` and ``D_opt_exponent = alpha/(alpha+beta)``.
     level : float
+        Coverage of the intervals.
     n_points, n_runs : int
+        Data the fit saw.
     delta : float
         Huber threshold used.
+    draws : numpy.ndarray
+        Bootstrap replicates (n_boot, 5) of E, A, B, alpha, beta.
     """
 
     params: dict[str, float]
@@ -570,8 +617,25 @@ class ChinchillaFit:
         return _interval_table({**self.params, **self.exponents}, self.intervals)
 
     def predict(self, n_params, n_data) -> pd.DataFrame:
-        """Fitted loss at (N, D), broadcast together: the central value (``estimate``) and its
-        interval (``lower``, ``upper``), as columns n_params, n_data, estimate, lower, upper."""
+        """Fitted loss at (N, D), broadcast together, with its interval at ``level``.
+
+        Parameters
+        ----------
+        n_params : array-like
+            Parameter counts N, positive and finite.
+        n_data : array-like
+            Data sizes D, positive and finite; broadcast against ``n_params``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns n_params, n_data, estimate (the central value), lower and upper (the interval).
+
+        Raises
+        ------
+        ValueError
+            If ``n_params`` and ``n_data`` do not broadcast together or are not positive and finite.
+        """
         N, D = np.atleast_1d(_as_numbers("n_params", n_params)), np.atleast_1d(_as_numbers("n_data", n_data))
         try:
             N, D = np.broadcast_arrays(N, D)
@@ -585,12 +649,30 @@ class ChinchillaFit:
         return pd.DataFrame({"n_params": N, "n_data": D, "estimate": estimate, "lower": lower, "upper": upper})
 
     def compute_optimal(self, flops) -> pd.DataFrame:
-        """N_opt and D_opt at each compute budget (FLOPs) with intervals: columns compute, quantity,
-        estimate, lower, upper.
+        """N_opt and D_opt at each compute budget, with intervals.
 
-        A fit whose N or D term vanished (``A``, ``B``, ``alpha`` or ``beta`` at 0: too few distinct
-        sizes to pin it down) has no allocation and raises; replicates where that happened are left
-        out of the intervals."""
+        Replicates whose N or D term vanished are left out of the intervals.
+
+        Parameters
+        ----------
+        flops : array-like
+            Compute budgets in FLOPs, positive.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns compute, quantity (``"N_opt"`` or ``"D_opt"``), estimate, lower, upper.
+
+        Raises
+        ------
+        ValueError
+            If the fit's N or D term vanished (``A``, ``B``, ``alpha`` or ``beta`` at 0: too few
+            distinct sizes to pin it down), so that it has no allocation.
+
+        See Also
+        --------
+        compute_optimal : The allocation for given parameters.
+        """
         terms = {k: self.params[k] for k in ("A", "B", "alpha", "beta")}
         vanished = [f"{k} = {v:g}" for k, v in terms.items() if not v > 0]
         if vanished:
@@ -830,12 +912,40 @@ def training_flops(preset, batch_size: int = 1, patch=None, minutes: int = 300,
 
     Backward costs two forward passes for every matmul (gradients for its input and its weight),
     except the patch embedding, whose input is data and needs no gradient: so
-    ``3 * forward - patch_embed``. Arguments and what is ignored: see :func:`forward_flops`.
+    ``3 * forward - patch_embed``. What is ignored: see :func:`forward_flops`.
     Multiply by the number of steps for a run's compute ``C``.
 
     To check it with ``torch.utils.flop_counter.FlopCounterMode`` on CPU, run the model under
     ``torch.nn.attention.sdpa_kernel(SDPBackend.MATH)``: the counter has no formula for the CPU
     flash-attention kernel and silently leaves the attention matmuls out (about 30% of "tiny").
+
+    Parameters
+    ----------
+    preset : str or lsmkit.model.ModelConfig
+        A preset name (see ``lsmkit.model.PRESETS``) or a config.
+    batch_size : int, default 1
+        Windows per step.
+    patch : tuple of int, optional
+        (minutes, channels) per patch; default the preset's own ((10, 5) for every preset).
+    minutes : int, default 300
+        Window length; padded up to whole patches as the model does.
+    visible_fraction : float, default 1.0
+        Share of the N tokens the encoder keeps (see :func:`forward_flops`).
+
+    Returns
+    -------
+    int
+        FLOPs of one step.
+
+    Raises
+    ------
+    ValueError
+        If ``batch_size`` or ``minutes`` is not a positive integer or ``visible_fraction`` is not
+        in [0, 1].
+
+    See Also
+    --------
+    forward_flops : The forward pass by component.
     """
     counts = forward_flops(preset, batch_size, patch, minutes, visible_fraction)
     return 3 * sum(counts.values()) - counts["patch_embed"]

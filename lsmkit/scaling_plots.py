@@ -59,6 +59,28 @@ def synthetic_sweep(rng=None, *, noise: float = 0.01, windows=(64, 256, 1024, 20
     independent log-normal noise of standard deviation ``noise`` (so points of one run are
     correlated, as in real sweeps). ``flops = 6 N x tokens seen``, 6 channel groups x minutes/10
     tokens a window: Kaplan's rule, not :func:`lsmkit.scaling.training_flops`.
+
+    Parameters
+    ----------
+    rng : int or numpy.random.Generator, optional
+        Seed of the noise.
+    noise : float, default 0.01
+        Standard deviation of the log-normal noise, per run and per evaluation.
+    windows : sequence of int, default (64, 256, 1024, 2048)
+        Training-set sizes, in windows.
+    steps : int, default 2000
+        Training steps of every run.
+    evals : int, default 5
+        Evaluations per run, evenly spaced along its steps.
+    batch_size : int, default 32
+        Windows per step (sets the samples seen).
+    minutes : int, default 300
+        Window length (sets hours of data and tokens).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per evaluation, with the columns of :data:`lsmkit.sweep.COLUMNS`.
     """
     rng = np.random.default_rng(rng)
     law, tokens, rows = SYNTHETIC_LAW, 6 * minutes // 10, []
@@ -101,8 +123,18 @@ def _check_results(results, *columns: str) -> None:
 def compute_frontier(results: pd.DataFrame, task: str = "random") -> pd.DataFrame:
     """The compute-efficient frontier: evaluations with a lower loss than every one with less compute.
 
-    Returns those rows of ``results``, by increasing ``flops`` (and so decreasing loss). No
-    evaluation lies below the frontier's lower envelope.
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        A sweep's results table (columns ``flops`` and ``loss_<task>``).
+    task : str, default "random"
+        Which task's loss.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Those rows of ``results``, by increasing ``flops`` (and so decreasing loss). No evaluation
+        lies below the frontier's lower envelope.
     """
     column = _loss_column(task)
     _check_results(results, "flops", column)
@@ -115,9 +147,23 @@ def scaling_points(results: pd.DataFrame, task: str = "random", axis: str = "com
                    pick: str = "final") -> pd.DataFrame:
     """The points a single-axis law along ``axis`` is fitted to (see the module docstring for the choice).
 
-    Returns the chosen rows of ``results`` with two more columns, ``x`` (the axis's column) and
-    ``loss`` (``loss_<task>``), sorted by ``x``. ``pick`` ("final" or "best") is the evaluation
-    kept from each run for the data and parameter axes.
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        A sweep's results table.
+    task : str, default "random"
+        Which task's loss.
+    axis : str, default "compute"
+        One of :data:`AXES`: "compute" takes the compute-efficient frontier; the data and
+        parameter axes take one evaluation per run, the other axis held at its largest value.
+    pick : {"final", "best"}, default "final"
+        The evaluation kept from each run for the data and parameter axes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The chosen rows of ``results`` with two more columns, ``x`` (the axis's column) and
+        ``loss`` (``loss_<task>``), sorted by ``x``.
     """
     column, (x, _) = _loss_column(task), _axis(axis)
     _check_results(results, "flops" if axis == "compute" else x, column,
@@ -177,6 +223,21 @@ def loss_vs_compute_figure(results: pd.DataFrame, task: str = "random", fit: Pow
 
     Traces: one per run (``legendgroup`` its preset, ``customdata`` its run name), then the frontier
     (named "compute-efficient frontier"), then the band, the fitted line.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        A sweep's results table.
+    task : str, default "random"
+        Which task's loss.
+    fit : PowerLawFit, optional
+        A law to draw with its band, e.g. :func:`lsmkit.scaling.fit_power_law` of the frontier.
+    height : int, default 460
+        Figure height in pixels.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
     """
     column = _loss_column(task)
     sizes = sorted(results["parameters"].unique())
@@ -224,6 +285,8 @@ def loss_vs_axis_figure(points: pd.DataFrame, axis: str, fit: PowerLawFit | None
         Points left out of the fit (same columns), drawn as open red markers.
     task : str, optional
         Named in the title.
+    height : int, default 460
+        Figure height in pixels.
 
     Returns
     -------

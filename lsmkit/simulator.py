@@ -48,7 +48,29 @@ MINUTES_PER_DAY = 1440
 
 @dataclass(frozen=True)
 class ExerciseClass:
-    """How one of the eight LSM exercise classes looks to a wrist device."""
+    """How one of the eight LSM exercise classes looks to a wrist device.
+
+    Parameters
+    ----------
+    name : str
+        The class name (an entry of :data:`lsmkit.labels.ACTIVITIES`).
+    share : float
+        Share of sessions (walk is about half, as in the paper's data).
+    minutes : tuple of int
+        Session length range in minutes, ``(low, high)``.
+    mets : float
+        Metabolic equivalent while active.
+    cadence : float
+        Steps per minute while active.
+    energy : float
+        Log accelerometer energy while active.
+    rhythm : float
+        Jerk autocorrelation ratio (rhythmic -> high).
+    duty : float
+        Fraction of minutes "on" (intervals, sets).
+    outdoors_hills : float
+        Probability that a session has hills.
+    """
 
     name: str
     share: float  # share of sessions (walk is about half, as in the paper's data)
@@ -82,7 +104,23 @@ SLEEP, SEDENTARY, LIGHT, COMMUTE, EXERCISE = range(5)
 # 1. Traits
 # --------------------------------------------------------------------------------------------
 def sample_traits(rng: np.random.Generator) -> dict[str, float]:
-    """One participant's traits."""
+    """Draw one participant's traits.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The participant's random generator.
+
+    Returns
+    -------
+    dict
+        Trait name -> value: ``age``, ``sex`` (an index into :data:`lsmkit.labels.SEXES`),
+        ``fitness`` (a z-score within age and sex), ``vo2max`` (METs), ``resting_hr``, ``max_hr``
+        (Tanaka et al. 2001), ``chronotype`` (mid-sleep hour), ``sleep_need`` (hours),
+        ``exercise_rate`` (sessions a day), ``hrv_sigma`` (ms), ``scl_base`` (uS), ``temp_base``
+        (degC), ``noise`` (sensor noise scale), ``wear`` (how reliably the device is worn) and
+        ``works``.
+    """
     age = float(np.clip(rng.normal(42, 14), 18, 80))
     sex = int(rng.integers(2))  # index into SEXES
     fitness = float(np.clip(rng.normal(0, 1), -2.5, 2.5))  # z-score within age and sex
@@ -124,10 +162,27 @@ def _place(free: np.ndarray, length: int, lo: int, hi: int, rng) -> int | None:
 
 
 def daily_schedule(traits: dict, days: int, weekday0: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Minute-by-minute context, exercise class, flags and device gaps for ``days`` days.
+    """Plan minute-by-minute context, exercise class, flags and device gaps for ``days`` days.
 
     The day runs from local midnight; sleep that starts before midnight wraps into the previous
-    day's evening. Returns arrays of length ``days * 1440``.
+    day's evening.
+
+    Parameters
+    ----------
+    traits : dict
+        The participant's traits, from :func:`sample_traits`.
+    days : int
+        Number of days.
+    weekday0 : int
+        Weekday of the first day (0 is Monday; 5 and 6 are the weekend).
+    rng : numpy.random.Generator
+        The participant's random generator.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        Arrays of length ``days * 1440``: ``context``, ``activity``, ``duty``, ``sleep``,
+        ``stress``, ``terrain`` and ``off_wrist``.
     """
     total = days * MINUTES_PER_DAY
     context = np.full(total, LIGHT, dtype=np.int8)
@@ -253,10 +308,25 @@ _MOVING_THRESHOLD = np.where(_MOVING_SHARE > 0, norm.isf(np.clip(_MOVING_SHARE, 
 
 
 def physiology(traits: dict, schedule: dict, minute_of_day: np.ndarray, rng: np.random.Generator):
-    """The 26 channels for one participant: ``(truth, observed)`` arrays of shape ``(T, 26)``.
+    """Simulate the 26 channels for one participant.
 
-    ``truth`` is what a well-worn device would have reported every minute; ``observed`` is the
-    same with the device's gaps (off-wrist, PPG dropouts in motion, EDA contact loss) as NaN.
+    Parameters
+    ----------
+    traits : dict
+        The participant's traits, from :func:`sample_traits`.
+    schedule : dict
+        The participant's schedule, from :func:`daily_schedule`.
+    minute_of_day : numpy.ndarray
+        Local minute of the day (0 to 1439) of every minute, length ``T``.
+    rng : numpy.random.Generator
+        The participant's random generator.
+
+    Returns
+    -------
+    truth, observed : numpy.ndarray
+        Arrays of shape ``(T, 26)``. ``truth`` is what a well-worn device would have reported
+        every minute; ``observed`` is the same with the device's gaps (off-wrist, PPG dropouts in
+        motion, EDA contact loss) as NaN.
     """
     T = len(minute_of_day)
     ctx, act, duty = schedule["context"], schedule["activity"].astype(int), schedule["duty"]
@@ -403,18 +473,18 @@ def simulate(
 
     Parameters
     ----------
-    n_participants
+    n_participants : int, default 8
         Number of participants. Each draws from its own child of ``seed``, so the first ``k``
         participants of a cohort do not depend on how many more are simulated.
-    days
+    days : int, default 7
         Whole days per participant, starting at local midnight of ``start``.
-    seed
+    seed : int or numpy.random.SeedSequence, default 0
         Integer seed or ``numpy.random.SeedSequence``; the same seed gives the same cohort.
-    start
+    start : str, default "2024-01-01"
         Local date of the first day.
-    timezone
+    timezone : str, default "UTC"
         IANA zone of the participants' local time (``start`` coordinates are stored in UTC).
-    stress, terrain
+    stress, terrain : bool, default True
         Whether the days include stress episodes and stairs/hills. Switching one off changes
         nothing else: the same seed gives the same days without those episodes.
 
@@ -425,6 +495,18 @@ def simulate(
         values behind them, per-minute labels ``activity`` (:data:`lsmkit.labels.ACTIVITIES`),
         ``sleep``, ``stress`` and ``terrain`` (stairs or hills), and per-participant ``age``,
         ``sex``, ``resting_hr``, ``max_hr``, ``vo2max``, ``fitness``, ``chronotype``, ``noise``.
+
+    Raises
+    ------
+    ValueError
+        If ``n_participants`` or ``days`` is not a positive integer, or ``start`` is not a date
+        (local midnight).
+
+    Examples
+    --------
+    >>> recordings = lsmkit.simulate(n_participants=4, days=3, seed=1)
+    >>> recordings.sizes["time"]
+    4320
     """
     if int(n_participants) != n_participants or n_participants < 1:
         raise ValueError(f"n_participants must be a positive integer, got {n_participants!r}")

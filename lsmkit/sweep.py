@@ -90,8 +90,42 @@ COLUMNS = ("run", "preset", "parameters", "windows", "hours", "steps", "step", "
 class SweepConfig:
     """A grid of runs, every preset x training-set size (``windows``) x ``steps``, and what they share.
 
-    ``days`` are simulated per training participant; ``val_participants`` and ``val_windows`` size
-    the held-out validation set; each run is evaluated at most ``evals`` times (:func:`eval_steps`).
+    Parameters
+    ----------
+    presets : tuple of str
+        Model presets (:data:`lsmkit.model.PRESETS`), distinct.
+    windows : tuple of int
+        Training-set sizes in distinct windows, distinct, each at least ``batch_size``.
+    steps : tuple of int
+        Training lengths in steps, distinct.
+    batch_size : int, default 32
+        Windows per batch.
+    lr : float, default 1e-3
+        Peak learning rate, positive and finite.
+    seed : int, default 0
+        Seed of the training sets and of every run.
+    evals : int, default 4
+        Each run is evaluated at most this many times (:func:`eval_steps`).
+    minutes : int, default 300
+        Window length.
+    days : int, default 2
+        Days simulated per training participant.
+    val_participants : int, default 8
+        Participants of the held-out validation set.
+    val_windows : int, default 256
+        Windows of the held-out validation set, at most.
+
+    Raises
+    ------
+    ValueError
+        If a grid axis is empty or repeats a value, a count is not a positive integer (``seed`` a
+        non-negative one), ``lr`` is not positive and finite, a training set is smaller than a
+        batch, or a preset is unknown or its patch length does not divide ``minutes``.
+
+    Examples
+    --------
+    >>> config = SweepConfig(presets=("tiny", "mini"), windows=(256, 1024), steps=(500,))
+    >>> table = run_sweep(config, "sweeps/s1")
     """
 
     presets: tuple[str, ...]
@@ -137,7 +171,21 @@ def _check_integers(name: str, values, low: int) -> None:
 
 @dataclass(frozen=True)
 class Run:
-    """One run of the grid: its position, name (``<preset>_w<windows>_s<steps>``) and size."""
+    """One run of the grid: its position, name (``<preset>_w<windows>_s<steps>``) and size.
+
+    Parameters
+    ----------
+    index : int
+        Position in the grid (:func:`runs`).
+    name : str
+        ``<preset>_w<windows>_s<steps>``.
+    preset : str
+        Model preset.
+    windows : int
+        Training-set size in distinct windows.
+    steps : int
+        Training steps.
+    """
 
     index: int
     name: str
@@ -147,19 +195,55 @@ class Run:
 
 
 def runs(config: SweepConfig) -> list[Run]:
-    """The grid in run order: presets, then training-set sizes, then steps (the last varies fastest)."""
+    """The grid in run order: presets, then training-set sizes, then steps (the last varies fastest).
+
+    Parameters
+    ----------
+    config : SweepConfig
+        The sweep.
+
+    Returns
+    -------
+    list of Run
+        The runs, ``index`` counting from 0.
+    """
     grid = product(config.presets, config.windows, config.steps)
     return [Run(i, f"{p}_w{w}_s{s}", p, w, s) for i, (p, w, s) in enumerate(grid)]
 
 
 def eval_steps(steps: int, evals: int) -> list[int]:
-    """Steps at which a run of ``steps`` is evaluated: every ``ceil(steps / evals)`` and the last."""
+    """Steps at which a run of ``steps`` is evaluated: every ``ceil(steps / evals)`` and the last.
+
+    Parameters
+    ----------
+    steps : int
+        The run's training steps.
+    evals : int
+        Evaluations at most.
+
+    Returns
+    -------
+    list of int
+        The evaluation steps, ascending, ending with ``steps``.
+    """
     every = math.ceil(steps / evals)
     return list(range(every, steps, every)) + [steps]
 
 
 def plan(config: SweepConfig) -> pd.DataFrame:
-    """The run list: index, run, preset, parameters, windows, hours, steps, evals (steps), flops (total)."""
+    """The run list of a sweep.
+
+    Parameters
+    ----------
+    config : SweepConfig
+        The sweep.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run, columns index, run, preset, parameters, windows, hours, steps, evals
+        (the evaluation steps) and flops (total).
+    """
     import torch
 
     from .model import LSM, get_config
@@ -173,7 +257,23 @@ def plan(config: SweepConfig) -> pd.DataFrame:
 
 
 def load_config(out) -> SweepConfig:
-    """The config of the sweep in folder ``out`` (its ``sweep.json``)."""
+    """The config of the sweep in folder ``out`` (its ``sweep.json``).
+
+    Parameters
+    ----------
+    out : str or path-like
+        The sweep folder.
+
+    Returns
+    -------
+    SweepConfig
+        The sweep's config.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``out`` holds no ``sweep.json``.
+    """
     path = Path(out) / "sweep.json"
     if not path.exists():
         raise FileNotFoundError(f"no sweep in {str(out)!r} ({path} is missing): plan one with presets, windows, steps")
@@ -181,7 +281,25 @@ def load_config(out) -> SweepConfig:
 
 
 def prepare(config: SweepConfig, out) -> Path:
-    """Create the sweep folder with ``sweep.json`` and ``runs.csv``, or check that it holds ``config``."""
+    """Create the sweep folder with ``sweep.json`` and ``runs.csv``, or check that it holds ``config``.
+
+    Parameters
+    ----------
+    config : SweepConfig
+        The sweep.
+    out : str or path-like
+        The sweep folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The sweep folder.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` holds another sweep.
+    """
     out = Path(out)
     if not (out / "sweep.json").exists():
         out.mkdir(parents=True, exist_ok=True)
@@ -203,7 +321,24 @@ def _write_atomic(path: Path, text: str) -> None:
 
 # ---- training sets ------------------------------------------------------------------------------
 def training_set(n: int, *, seed: int = 0, minutes: int = 300, days: int = 2):
-    """The first ``n`` distinct windows of the training stream (see the module docstring)."""
+    """The first ``n`` distinct windows of the training stream (see the module docstring).
+
+    Parameters
+    ----------
+    n : int
+        Number of windows.
+    seed : int, default 0
+        The stream's seed.
+    minutes : int, default 300
+        Window length.
+    days : int, default 2
+        Days simulated per participant.
+
+    Returns
+    -------
+    xarray.Dataset
+        The window batch; participants are renamed ``train-P...``.
+    """
     participants = math.ceil(n / max(1, days * 1440 // minutes // 2))  # about half the windows survive
     while True:  # participants are simulated independently: more of them never changes the first ones
         cohort = simulate(participants, days, seed=np.random.SeedSequence([seed, 20]))
@@ -262,9 +397,32 @@ def _done(table: Path) -> dict[str, set[int]]:
 
 def run_one(config: SweepConfig, out, index: int, *, results=None, device: str | None = None,
             progress: bool = True) -> int:
-    """Train run ``index`` in this process, resuming it, and append its missing rows; returns how many.
+    """Train run ``index`` in this process, resuming it, and append its missing rows.
 
-    ``results`` defaults to ``out/results.csv``.
+    Parameters
+    ----------
+    config : SweepConfig
+        The sweep.
+    out : str or path-like
+        The sweep folder (created, or checked to hold ``config``).
+    index : int
+        The run, a position in :func:`runs`.
+    results : str or path-like, optional
+        The results table; defaults to ``out/results.csv``.
+    device : str, optional
+        Torch device, as for :func:`lsmkit.train.train`.
+    progress : bool, default True
+        Show progress bars.
+
+    Returns
+    -------
+    int
+        How many rows were missing (and have been appended).
+
+    Raises
+    ------
+    ValueError
+        If ``index`` is out of range or ``out`` holds another sweep.
     """
     from .train import train
 
@@ -291,8 +449,29 @@ def run_one(config: SweepConfig, out, index: int, *, results=None, device: str |
 def run_sweep(config: SweepConfig, out, *, results=None, device: str | None = None, progress: bool = True) -> Path:
     """Run every unfinished run, one after another, each in its own ``lsmkit sweep run`` process.
 
-    Returns the results table. A failed run stops the sweep with an error naming it; its finished
-    rows stay, and running again resumes.
+    Parameters
+    ----------
+    config : SweepConfig
+        The sweep.
+    out : str or path-like
+        The sweep folder (created, or checked to hold ``config``).
+    results : str or path-like, optional
+        The results table; defaults to ``out/results.csv``.
+    device : str, optional
+        Torch device, passed to each run.
+    progress : bool, default True
+        Show progress bars.
+
+    Returns
+    -------
+    pathlib.Path
+        The results table.
+
+    Raises
+    ------
+    RuntimeError
+        If a run fails: the sweep stops with an error naming it; its finished rows stay, and
+        running again resumes.
     """
     out = prepare(config, out)
     table = Path(results or out / "results.csv")
@@ -349,9 +528,23 @@ def _lock(fd: int, path: Path) -> None:
 
 
 def append_row(path, row: dict) -> None:
-    """Append one row (a dict with every column of :data:`COLUMNS`) to a results table: one
-    ``os.write`` of one line on an ``O_APPEND`` file under an exclusive ``flock`` (where the platform
-    and filesystem have one, see the module docstring), then ``fsync``."""
+    """Append one row to a results table.
+
+    One ``os.write`` of one line on an ``O_APPEND`` file under an exclusive ``flock`` (where the
+    platform and filesystem have one, see the module docstring), then ``fsync``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The results table; created with its header if missing.
+    row : dict
+        A value for every column of :data:`COLUMNS`.
+
+    Raises
+    ------
+    OSError
+        On a short write (disk full?): the table's last line is then partial and will be ignored.
+    """
     path = Path(path)
     text = io.StringIO()
     csv.writer(text, lineterminator="\n").writerow([row[c] for c in COLUMNS])  # floats as repr: exact round trip
@@ -391,11 +584,28 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def read_results(path) -> pd.DataFrame:
-    """A sweep's results, one row per evaluation, columns :data:`COLUMNS`, sorted by parameters,
-    windows, steps and step.
+    """Read a sweep's results.
 
-    ``path`` is a results CSV, a sweep folder (all its ``results*.csv``) or a list of those. Damaged
-    lines and repeated ``(run, step)`` rows are left out with a warning (see the module docstring).
+    Damaged lines and repeated ``(run, step)`` rows are left out with a warning (see the module
+    docstring).
+
+    Parameters
+    ----------
+    path : str, path-like or list of those
+        A results CSV, a sweep folder (all its ``results*.csv``) or a list of those.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per evaluation, columns :data:`COLUMNS`, sorted by parameters, windows, steps and
+        step.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no results table.
+    ValueError
+        If a file is not a sweep results table (wrong header).
     """
     paths = [Path(p) for p in ([path] if isinstance(path, (str, os.PathLike)) else path)]
     paths = [q for p in paths for q in (sorted(p.glob("results*.csv")) if p.is_dir() else [p])]
@@ -411,8 +621,33 @@ def read_results(path) -> pd.DataFrame:
 
 
 def per_run(results: pd.DataFrame, pick: str = "final", task: str = "random") -> pd.DataFrame:
-    """One row per run, ready for :mod:`lsmkit.scaling` fits: ``pick="final"`` keeps each run's last
-    evaluation (unfinished runs drop out), ``"best"`` the one with the lowest ``loss_<task>``."""
+    """One row per run, ready for :mod:`lsmkit.scaling` fits.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        A results table (:func:`read_results`).
+    pick : {"final", "best"}, default "final"
+        ``"final"`` keeps each run's last evaluation (unfinished runs drop out), ``"best"`` the one
+        with the lowest ``loss_<task>``.
+    task : str, default "random"
+        The task of :data:`TASKS` whose loss ``pick="best"`` minimises.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run.
+
+    Raises
+    ------
+    ValueError
+        If ``task`` or ``pick`` is unknown.
+
+    Examples
+    --------
+    >>> final = per_run(read_results("sweeps/s1"), "final")
+    >>> lsmkit.scaling.fit_power_law(final["flops"], final["loss_random"], groups=final["run"])
+    """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     if pick == "final":
@@ -423,7 +658,18 @@ def per_run(results: pd.DataFrame, pick: str = "final", task: str = "random") ->
 
 
 def long_form(results: pd.DataFrame) -> pd.DataFrame:
-    """The tidy form: one row per evaluation and task, with columns ``task`` and ``loss``."""
+    """The tidy form: one row per evaluation and task, with columns ``task`` and ``loss``.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        A results table (:func:`read_results`), columns ``loss_<task>`` for each of :data:`TASKS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with the ``loss_<task>`` columns melted into ``task`` and ``loss``.
+    """
     keys = [c for c in results.columns if not c.startswith("loss_")]
     tidy = results.melt(id_vars=keys, value_vars=[f"loss_{t}" for t in TASKS], var_name="task", value_name="loss")
     return tidy.assign(task=tidy["task"].str.removeprefix("loss_"))

@@ -63,25 +63,102 @@ class TrainConfig:
     """A pretraining run. The defaults follow LSM_REFERENCE.md, scaled to a CPU.
 
     The paper trains with batch 4096 at peak learning rate 5e-3; at the small batches a CPU
-    affords, a peak of 1e-3 is stable. ``mask_mix`` weights the task of each training window;
-    block and sensor sizes are drawn from ``block_minutes`` and ``sensor_counts``.
-    ``patch`` replaces the preset's (minutes, channels) patch, e.g. ``(2, 26)``: one token per two
-    minutes of every channel (``benchmarks/patch_layout.py`` compares shapes).
-    ``normalise="data"`` z-scores with statistics of the first training chunk (what a model meant
-    for your data wants); ``"registry"`` with the defaults of :data:`lsmkit.CHANNELS`, so that runs on
-    training sets of different sizes train and are validated in one z-space (scaling sweeps).
+    affords, a peak of 1e-3 is stable. The options ``channel_dropout``, ``calibration``,
+    ``instance_norm`` and ``residual`` serve incomplete sensor sets and other devices (issue 18).
 
-    For incomplete sensor sets and other devices (issue 18): ``channel_dropout`` is the share of
-    training windows that lose whole channels as inherited missingness before the task mask is
-    drawn (absent, never scored; what they keep follows :data:`DROP_MIX`); ``calibration`` the share
-    whose heart rate, skin temperature and EDA are shifted as devices differ
-    (:func:`lsmkit.data.calibration_shifts`); ``instance_norm`` and ``residual`` are the model
-    options of :class:`lsmkit.model.ModelConfig`; ``bf16`` runs forward and backward under bfloat16
-    autocast (weights, optimiser and loss reduction stay float32); ``val_profiles`` adds validation
-    on those device profiles (history columns ``val_<profile>_<task>``).
+    Parameters
+    ----------
+    preset : str, default "2M"
+        Model size, a key of :data:`lsmkit.model.PRESETS`.
+    patch : tuple of (int, int), optional
+        Replaces the preset's (minutes, channels) patch, (10, 5), e.g. ``(2, 26)``: one token per two
+        minutes of every channel (``benchmarks/patch_layout.py`` compares shapes).
+    steps : int, default 2000
+        Optimiser steps.
+    batch_size : int, default 64
+        Windows per global batch.
+    lr : float, default 1e-3
+        Peak learning rate.
+    warmup : float, default 0.05
+        Share of ``steps`` with linear warm-up, before the cosine decay.
+    min_lr_ratio : float, default 0.01
+        Where the cosine decay ends, as a fraction of the peak.
+    weight_decay : float, default 1e-4
+        AdamW weight decay (not applied to biases, norms and tokens).
+    betas : tuple of (float, float), default (0.9, 0.95)
+        AdamW betas.
+    clip : float, default 1.0
+        Gradient-norm clipping threshold.
+    mask_mix : dict, default {"random": 0.4, "interpolation": 0.2, "extrapolation": 0.2, "sensors": 0.2}
+        Weight of each task of :data:`TASKS`; each training batch draws one
+        (:func:`sample_task_masks`).
+    random_ratio : float, default 0.8
+        Share of values the random task hides.
+    block_minutes : tuple of int, default (10, 30, 60, 120)
+        Block sizes the interpolation and extrapolation tasks are drawn from.
+    sensor_counts : tuple of int, default (2, 6, 12)
+        Numbers of channels the sensor task hides, drawn from.
+    augment : float, default 0.5
+        Probability of each augmentation: stretch, flip, noise (see :func:`augment`).
+    minutes : int, default 300
+        Window length; a multiple of the patch length.
+    stride : int, default 60
+        Minutes between the starts of the windows cut from simulated recordings.
+    max_missing : float, default 0.5
+        Keep windows whose missing fraction is at most this (see :func:`lsmkit.data.to_windows`).
+    participants_per_chunk : int, default 16
+        Simulated participants per data chunk.
+    days_per_chunk : int, default 7
+        Simulated days per participant, in each chunk and in the validation set.
+    windows : str, optional
+        Stored windows (netCDF/zarr) to train on instead of the simulator.
+    val_data : str, optional
+        Stored windows to validate on instead of simulated participants.
+    val_participants : int, default 8
+        Simulated validation participants.
+    val_windows : int, default 256
+        At most this many validation windows.
+    val_every : int, default 200
+        Steps between validations.
+    checkpoint_every : int, default 200
+        Steps between checkpoints.
+    normalise : {"data", "registry"}, default "data"
+        ``"data"`` z-scores with statistics of the first training chunk (what a model meant for your
+        data wants); ``"registry"`` with the defaults of :data:`lsmkit.CHANNELS`, so that runs on
+        training sets of different sizes train and are validated in one z-space (scaling sweeps).
+    seed : int, default 0
+        Seed of everything random (data, masks, augmentations, initialisation).
+    channel_dropout : float, default 0.0
+        Share of training windows that lose whole channels as inherited missingness before the task
+        mask is drawn (absent, never scored; what they keep follows :data:`DROP_MIX`).
+    calibration : float, default 0.0
+        Share of training windows whose heart rate, skin temperature and EDA are shifted as devices
+        differ (:func:`lsmkit.data.calibration_shifts`).
+    instance_norm : bool, default False
+        Model option of :class:`lsmkit.model.ModelConfig`.
+    residual : bool, default False
+        Model option of :class:`lsmkit.model.ModelConfig`.
+    bf16 : bool, default False
+        Run forward and backward under bfloat16 autocast (weights, optimiser and loss reduction stay
+        float32).
+    val_profiles : tuple of str, default ()
+        Also validate on these device profiles (history columns ``val_<profile>_<task>``).
+    init : str, optional
+        Continue from pretrained weights (:func:`initial_weights`): a shipped name or the path of a
+        card; the run then z-scores with that card's statistics.
 
-    ``init`` continues from pretrained weights (:func:`initial_weights`): a shipped name or the path
-    of a card; the run then z-scores with that card's statistics.
+    Raises
+    ------
+    ValueError
+        If a field is out of range: ``patch`` not two positive integers, an unknown preset or device
+        profile, ``mask_mix`` with unknown tasks or weights negative or all zero, ``channel_dropout``
+        or ``calibration`` not a probability, an unknown ``normalise``, a count that is not positive,
+        or ``minutes`` not a multiple of the patch length.
+
+    Examples
+    --------
+    >>> config = TrainConfig(preset="tiny", steps=600, channel_dropout=0.3)
+    >>> model, normaliser, history = train(config, "runs/tiny")
     """
 
     preset: str = "2M"
@@ -156,7 +233,17 @@ class TrainConfig:
 
 
 class Normaliser:
-    """Per-channel z-scoring with statistics measured on training data (stored with weights)."""
+    """Per-channel z-scoring with statistics measured on training data (stored with weights).
+
+    Calling it z-scores a (window, time, channel) array.
+
+    Parameters
+    ----------
+    mean : array-like
+        Mean of each channel, in physical units.
+    std : array-like
+        Standard deviation of each channel, in physical units.
+    """
 
     def __init__(self, mean, std):
         self.mean = np.asarray(mean, dtype=np.float32)
@@ -164,7 +251,18 @@ class Normaliser:
 
     @classmethod
     def fit(cls, signal: np.ndarray) -> "Normaliser":
-        """From observed values of a (window, time, channel) array; absent channels get (0, 1)."""
+        """Fit to the observed values of a (window, time, channel) array; absent channels get (0, 1).
+
+        Parameters
+        ----------
+        signal : numpy.ndarray
+            Windows (W, T, C) in physical units, NaN for missing.
+
+        Returns
+        -------
+        Normaliser
+            The fitted normaliser.
+        """
         flat = signal.reshape(-1, signal.shape[-1])  # (W*T, C)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN channels: handled below
@@ -177,6 +275,18 @@ class Normaliser:
         return (signal - self.mean) / self.std
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
+        """Map z-scored values back to physical units.
+
+        Parameters
+        ----------
+        z : numpy.ndarray
+            Z-scored values, channels last.
+
+        Returns
+        -------
+        numpy.ndarray
+            The values in physical units.
+        """
         return z * self.std + self.mean
 
 
@@ -210,6 +320,21 @@ class WindowStream:
     over all of them); the simulator's chunk every rank simulates whole and keeps its rows. Batches
     and positions do not depend on ``world``: the rows of all ranks, interleaved, are the batch one
     process reads.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run: data source, window length, batch size, seed.
+    rank : int, default 0
+        This process's rank.
+    world : int, default 1
+        Number of processes; must divide ``config.batch_size``.
+
+    Raises
+    ------
+    ValueError
+        If ``rank`` is not in ``[0, world)``, ``world`` does not divide the batch size, or the store
+        holds fewer windows than one batch.
     """
 
     def __init__(self, config: TrainConfig, rank: int = 0, world: int = 1):
@@ -231,9 +356,18 @@ class WindowStream:
         return slice(block * STORE_BLOCK, min((block + 1) * STORE_BLOCK, n_windows))
 
     def chunk(self, k: int) -> np.ndarray:
-        """This rank's windows of the k-th chunk, shuffled: (W, T, C) float32 in physical units.
+        """This rank's windows of the k-th chunk, shuffled.
 
-        Positions ``rank::world`` of the shuffled chunk; in one process, the whole chunk.
+        Parameters
+        ----------
+        k : int
+            The chunk.
+
+        Returns
+        -------
+        numpy.ndarray
+            Windows (W, T, C), float32 in physical units: positions ``rank::world`` of the
+            shuffled chunk; in one process, the whole chunk.
         """
         if self._cache is not None and self._cache[0] == k:
             return self._cache[1]
@@ -256,7 +390,18 @@ class WindowStream:
         return signal
 
     def batches_in(self, k: int) -> int:
-        """Whole global batches in chunk k (the same on every rank; a store's block is not read for it)."""
+        """Whole global batches in chunk k (the same on every rank; a store's block is not read for it).
+
+        Parameters
+        ----------
+        k : int
+            The chunk.
+
+        Returns
+        -------
+        int
+            Number of whole global batches.
+        """
         if self._stored is not None:
             rows = self._block(k)
             return (rows.stop - rows.start) // self.config.batch_size
@@ -264,8 +409,20 @@ class WindowStream:
         return self._cache[2] // self.config.batch_size
 
     def next(self, position: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
-        """This rank's rows of the batch at ``position`` (rows ``rank::world``; all of it in one
-        process) and the position after it."""
+        """This rank's rows of the batch at ``position``, and the position after it.
+
+        Parameters
+        ----------
+        position : tuple of (int, int)
+            (chunk, batch within chunk); a batch past the chunk's end moves on to the next chunk.
+
+        Returns
+        -------
+        batch : numpy.ndarray
+            Rows ``rank::world`` of the global batch (all of it in one process), (B/world, T, C).
+        position : tuple of (int, int)
+            The position after it.
+        """
         k, b = position
         while b >= self.batches_in(k):
             k, b = k + 1, 0
@@ -276,7 +433,19 @@ class WindowStream:
 def gather_batch(rows: np.ndarray, world: int, device) -> np.ndarray:
     """The global batch from every rank's rows (rank r holds rows ``r::world``), on every rank.
 
-    ``device`` is where the collective runs (a GPU for nccl); the batch comes back as numpy.
+    Parameters
+    ----------
+    rows : numpy.ndarray
+        This rank's rows (B/world, T, C).
+    world : int
+        Number of processes; with 1, ``rows`` is returned as it is.
+    device : torch.device or str
+        Where the collective runs (a GPU for nccl).
+
+    Returns
+    -------
+    numpy.ndarray
+        The global batch (B, T, C).
     """
     if world == 1:
         return rows
@@ -288,8 +457,19 @@ def gather_batch(rows: np.ndarray, world: int, device) -> np.ndarray:
 
 
 def validation_set(config: TrainConfig) -> xr.Dataset:
-    """Held-out windows: ``config.val_data`` (stored windows, e.g. a user's held-out days), or
-    simulated participants drawn from a seed no training chunk uses; at most ``val_windows`` of them."""
+    """Held-out windows to validate on.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``config.val_data`` (stored windows, e.g. a user's held-out days), or simulated participants
+        drawn from a seed no training chunk uses; at most ``config.val_windows`` of them.
+    """
     if config.val_data is not None:
         signal = open_windows(config.val_data, config.minutes)
         n = signal.sizes["window"]
@@ -315,6 +495,23 @@ def sample_task_masks(batch: np.ndarray, config: TrainConfig, rng: np.random.Gen
     One task per batch rather than per window: the encoder keeps as many tokens as the
     least-masked window of a batch holds, so a batch of random-80% masks runs about five times
     faster than a mixed one.
+
+    Parameters
+    ----------
+    batch : numpy.ndarray
+        Windows (B, T, C).
+    config : TrainConfig
+        Gives the task weights and sizes (``mask_mix``, ``random_ratio``, ``block_minutes``,
+        ``sensor_counts``).
+    rng : numpy.random.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    task : str
+        The task drawn.
+    hidden : numpy.ndarray
+        Boolean task mask (B, T, C).
     """
     names = list(config.mask_mix)
     weights = np.array([config.mask_mix[n] for n in names], dtype=float)
@@ -327,8 +524,24 @@ def sample_task_masks(batch: np.ndarray, config: TrainConfig, rng: np.random.Gen
 
 
 def augment(batch: np.ndarray, probability: float, rng: np.random.Generator) -> np.ndarray:
-    """The paper's augmentations on z-scored windows (B, T, C), each with ``probability``:
-    time stretch by [1, 1.5] then crop, time flip, Gaussian noise with SD in [0, 0.5]."""
+    """The paper's augmentations on z-scored windows, each applied with ``probability``.
+
+    Time stretch by [1, 1.5] then crop, time flip, Gaussian noise with SD in [0, 0.5].
+
+    Parameters
+    ----------
+    batch : numpy.ndarray
+        Z-scored windows (B, T, C); NaN gaps stay gaps.
+    probability : float
+        Probability of each augmentation, per window.
+    rng : numpy.random.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        The augmented windows (B, T, C).
+    """
     B, T, _ = batch.shape
     out = batch.copy()
     stretch = rng.random(B) < probability
@@ -345,10 +558,23 @@ def augment(batch: np.ndarray, probability: float, rng: np.random.Generator) -> 
 
 
 def drop_channels(n: int, probability: float, rng: np.random.Generator) -> np.ndarray:
-    """Which channels each of ``n`` windows loses as inherited missingness: (n, C) boolean, True = removed.
+    """Which channels each of ``n`` windows loses as inherited missingness.
 
-    A window loses channels with ``probability``; what it keeps is drawn by :data:`DROP_MIX`. It
-    always keeps at least one channel (which may still hold no value in that window).
+    A window keeps at least one channel (which may still hold no value in that window).
+
+    Parameters
+    ----------
+    n : int
+        Number of windows.
+    probability : float
+        Probability that a window loses channels; what it keeps is drawn by :data:`DROP_MIX`.
+    rng : numpy.random.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean (n, C), True = removed.
     """
     C = len(CHANNEL_NAMES)
     removed = np.zeros((n, C), dtype=bool)
@@ -372,11 +598,29 @@ def drop_channels(n: int, probability: float, rng: np.random.Generator) -> np.nd
 
 
 def training_batch(batch: np.ndarray, normaliser: Normaliser, config: TrainConfig, step: int):
-    """What step ``step`` trains on: the z-scored, augmented (B, T, C) batch and its task mask.
+    """What step ``step`` trains on: the z-scored, augmented batch and its task mask.
 
     In order: calibration shifts (``config.calibration``), z-scoring, the paper's augmentations,
     channel removal (``config.channel_dropout``: removed channels become NaN, so they are absent and
     never scored), then the task mask. Everything random comes from ``default_rng([seed, 3, step])``.
+
+    Parameters
+    ----------
+    batch : numpy.ndarray
+        The global batch (B, T, C) in physical units.
+    normaliser : Normaliser
+        The run's z-scoring.
+    config : TrainConfig
+        The run.
+    step : int
+        The training step.
+
+    Returns
+    -------
+    z : numpy.ndarray
+        The z-scored, augmented batch (B, T, C), float32.
+    hidden : numpy.ndarray
+        Boolean task mask (B, T, C).
     """
     rng = np.random.default_rng([config.seed, 3, step])
     if config.calibration:  # devices differ: shift some windows as another device would read them
@@ -439,7 +683,24 @@ def _save_atomic(obj: dict, path: Path) -> None:
 
 
 def load_checkpoint(path) -> dict:
-    """A checkpoint written by :func:`train` (tensors and plain values only; never unpickles code)."""
+    """Load a checkpoint written by :func:`train` (tensors and plain values only; never unpickles code).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The checkpoint file, e.g. ``out_dir / "checkpoint.pt"``.
+
+    Returns
+    -------
+    dict
+        The checkpoint, on the CPU: ``model`` and ``optimizer`` states, ``step``, ``position``,
+        ``history``, ``train_config``, ``model_config``, ``norm_mean``, ``norm_std`` and
+        ``channels``.
+
+    See Also
+    --------
+    lsmkit.pretrained.export_weights : Ship a checkpoint's weights.
+    """
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
@@ -451,12 +712,42 @@ def _distributed() -> tuple[int, int]:
 
 def train(config: TrainConfig, out_dir, *, resume: bool = True, device: str | None = None, progress: bool = True,
           until: int | None = None):
-    """Pretrain (or resume pretraining) a model; returns ``(model, normaliser, history)``.
+    """Pretrain (or resume pretraining) a model.
 
-    ``out_dir`` receives ``checkpoint.pt`` every ``checkpoint_every`` steps and at the end.
     Under ``torchrun`` call it from every rank (see ``lsmkit pretrain``); rank 0 writes files.
-    ``until`` stops early after that step (with a checkpoint), for time-boxed sessions: a later
-    call with the same config resumes and ends exactly where an uninterrupted run would.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    out_dir : str or path-like
+        Receives ``checkpoint.pt`` every ``config.checkpoint_every`` steps and at the end.
+    resume : bool, default True
+        Continue from ``out_dir``'s checkpoint when there is one.
+    device : str, optional
+        Torch device; ``"cuda"`` when available, else ``"cpu"``.
+    progress : bool, default True
+        Show a progress bar and validation losses (rank 0).
+    until : int, optional
+        Stop early after that step (with a checkpoint), for time-boxed sessions: a later call with
+        the same config resumes and ends exactly where an uninterrupted run would.
+
+    Returns
+    -------
+    model : LSM
+        The trained model.
+    normaliser : Normaliser
+        The z-scoring it was trained with.
+    history : list of dict
+        One row per validation: ``step``, ``train_loss``, ``grad_norm``, ``lr``,
+        ``samples_per_s`` and ``val_<task>`` (``val_<profile>_<task>`` for ``val_profiles``).
+
+    Raises
+    ------
+    ValueError
+        If the number of processes does not divide the batch size, the checkpoint in ``out_dir``
+        was written by a different TrainConfig, or under ``torchrun`` it exists for only some of
+        the processes.
     """
     out_dir = Path(out_dir)
     rank, world = _distributed()
@@ -573,13 +864,25 @@ def _collective_device(device) -> torch.device:
 
 
 def initial_weights(model: LSM, init: str) -> Normaliser:
-    """Copy the weights of the card ``init`` (shipped name or path, sha256-checked) into ``model``;
-    returns the card's normaliser.
+    """Copy the weights of the card ``init`` into ``model``; returns the card's normaliser.
 
     Every tensor whose name and shape match is copied; the rest keep their initialisation (new
     inputs such as ``stats_embed``). When ``model`` predicts residuals over linear interpolation and
     the source predicts values directly, the output layer ``decoder_pred`` keeps its zero start, so
     that training begins from linear interpolation rather than from twice the signal.
+
+    Parameters
+    ----------
+    model : LSM
+        The model to initialise, in place.
+    init : str
+        A shipped checkpoint name or the path of a card (sha256-checked, see
+        :func:`lsmkit.pretrained.load_pretrained`).
+
+    Returns
+    -------
+    Normaliser
+        The card's z-scoring statistics.
     """
     from .pretrained import load_pretrained
 

@@ -117,7 +117,7 @@ def test_an_untrained_residual_model_is_linear_interpolation(instance_norm):
 
 def test_the_residual_decoder_sees_the_fill_it_corrects():
     """Each decoder token gets its patch's linear fill (``base_embed``): without it the residual model
-    cannot learn corrections and stays at linear interpolation (benchmarks/results/residual_decoder.md)."""
+    cannot learn corrections and stays at linear interpolation (benchmarks/results/studies/residual_decoder.md)."""
     torch.manual_seed(0)
     model = LSM(get_config("tiny", residual=True)).eval()
     torch.nn.init.normal_(model.decoder_pred.weight, std=0.1)  # as after some training

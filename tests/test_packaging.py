@@ -21,7 +21,8 @@ def _name(requirement: str) -> str:
 def test_environment_yml_mirrors_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pip_names = {_name(r) for r in project["dependencies"]}
-    pip_names |= {_name(r) for r in project["optional-dependencies"]["test"]}
+    for extra in ("test", "docs"):
+        pip_names |= {_name(r) for r in project["optional-dependencies"][extra]}
     conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
     conda_names = {_name(d) for d in conda if isinstance(d, str)} - {"python", "pip"}
     assert conda_names == {CONDA_NAMES.get(n, n) for n in pip_names}

@@ -1,8 +1,22 @@
-"""Redrawing a FigureWidget in place, shared by the widgets."""
+"""Plumbing shared by the widgets: redrawing a FigureWidget in place, and a static snapshot.
+
+A widget's live view needs a running kernel. Where a page has none (the documentation site, built by
+executing the notebooks), the widget's output also carries an HTML snapshot of its figures and
+readout, when ``LSMKIT_STATIC_WIDGETS=1`` is set in the kernel's environment (``docs/conf.py`` sets
+it). The snapshot is a ``<div>`` and a ``Plotly.newPlot`` call that expects plotly.js on the page.
+Without the variable the output is the widget alone, as ipywidgets makes it.
+"""
 
 from __future__ import annotations
 
+import html
+import os
+
+import ipywidgets as widgets
 import plotly.graph_objects as go
+import plotly.io as pio
+
+STATIC_ENV = "LSMKIT_STATIC_WIDGETS"
 
 
 def replace_figure(widget: go.FigureWidget, new: go.Figure) -> None:
@@ -16,3 +30,26 @@ def replace_figure(widget: go.FigureWidget, new: go.Figure) -> None:
         widget.data = ()
         widget.add_traces(new.data)
         widget.layout = new.layout
+
+
+def snapshot_html(name: str, figures, readout: str = "") -> str:
+    """A static HTML copy of a widget's ``figures`` (plotly figures) and ``readout`` (HTML)."""
+    note = (f'<p class="lsmkit-snapshot"><em>A snapshot of {html.escape(name)}: '
+            "run the notebook in JupyterLab to use its controls.</em></p>")
+    parts = [pio.to_html(go.Figure(figure), include_plotlyjs=False, full_html=False) for figure in figures]
+    return note + readout + "".join(parts)
+
+
+class ExplorerBox(widgets.VBox):
+    """A VBox whose output carries a static snapshot where ``LSMKIT_STATIC_WIDGETS=1`` (not public)."""
+
+    _snapshot_figures: tuple[str, ...] = ("figure",)  # attributes holding the FigureWidgets
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if os.environ.get(STATIC_ENV) == "1":
+            readout = getattr(self, "readout", None)
+            readout = readout.value if isinstance(readout, widgets.HTML) else ""
+            figures = [getattr(self, attr) for attr in self._snapshot_figures]
+            bundle["text/html"] = snapshot_html(type(self).__name__, figures, readout)
+        return bundle

@@ -24,7 +24,7 @@ import lsmkit
 from lsmkit.channels import DEVICE_PROFILES, get_channel, profile_channels
 from lsmkit.data import validate_windows
 
-from ._figure import replace_figure
+from ._figure import ExplorerBox, replace_figure
 
 CACHE_SIZE = 256  # fills kept; one is a 300 x 26 window, about 30 kB
 
@@ -34,7 +34,7 @@ def _check_method(what: str, method) -> None:
         raise TypeError(f"{what} must have an impute(windows, mask) method, got {type(method).__name__}")
 
 
-class WindowExplorer(widgets.VBox):
+class WindowExplorer(ExplorerBox):
     """Base class: participant and window dropdowns, a readout and a live figure (not public)."""
 
     controls: tuple[str, ...] = ("participant", "window")  # what set() may change
@@ -150,7 +150,13 @@ class WindowExplorer(widgets.VBox):
                 self.refresh()
 
     def refresh(self, change=None):
-        """Redraw the figure in place from the current control values."""
+        """Redraw the figure in place from the current control values.
+
+        Parameters
+        ----------
+        change : dict, optional
+            The traitlets change that triggered it (ignored); ``None`` when called directly.
+        """
         if self._held:
             self._stale = True
             return

@@ -21,7 +21,7 @@ from lsmkit.data import validate_windows
 from lsmkit.plots import DEFAULT_CHANNELS, window_figure
 from lsmkit.probe_plots import embedding_figure
 
-from ._figure import replace_figure
+from ._figure import ExplorerBox, replace_figure
 
 __all__ = ["EmbeddingExplorer"]
 
@@ -41,7 +41,7 @@ def _embedding_matrix(embeddings, n_windows: int) -> np.ndarray:
     return matrix
 
 
-class EmbeddingExplorer(widgets.VBox):
+class EmbeddingExplorer(ExplorerBox):
     """Window embeddings projected to two dimensions, coloured by a per-window variable.
 
     Clicking a point (or calling :meth:`select`) rings it and draws its window's channels below.
@@ -83,6 +83,8 @@ class EmbeddingExplorer(widgets.VBox):
     message : ipywidgets.HTML
         Says why a control did not take effect (e.g. UMAP is not installed); empty otherwise.
     """
+
+    _snapshot_figures = ("figure", "window_figure")
 
     def __init__(self, windows: xr.Dataset, embeddings=None, *, model=None, color: str = "label",
                  projection: str = "pca", channels=DEFAULT_CHANNELS, rng=0):
@@ -126,7 +128,17 @@ class EmbeddingExplorer(widgets.VBox):
         return per_window + ["participant"]
 
     def labels(self, name: str | None = None) -> np.ndarray:
-        """The ``(W,)`` values of a colour choice (default: the current one), categories by name."""
+        """The ``(W,)`` values of a colour choice, categories by name.
+
+        Parameters
+        ----------
+        name : str, optional
+            A per-window variable of the windows; default the current colour choice.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         var = self.windows[name or self.color.value]
         if "flag_meanings" in var.attrs:
             var = lsmkit.decode_labels(var)
@@ -167,7 +179,18 @@ class EmbeddingExplorer(widgets.VBox):
             self.select(int(trace.customdata[points.point_inds[0]]))
 
     def select(self, window: int) -> None:
-        """Select the window at position ``window``: move the ring there and draw its channels."""
+        """Select a window: move the ring there and draw its channels.
+
+        Parameters
+        ----------
+        window : int
+            Position of the window in the batch (a click on a point passes it).
+
+        Raises
+        ------
+        ValueError
+            If ``window`` is out of range.
+        """
         n = self.windows.sizes["window"]
         if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or not 0 <= window < n:
             raise ValueError(f"window {window!r} is out of range: the batch has {n} windows (positions 0 to {n - 1})")
@@ -188,7 +211,13 @@ class EmbeddingExplorer(widgets.VBox):
         self.refresh()
 
     def refresh(self, change=None):
-        """Redraw the scatter from the current controls (the selected window stays)."""
+        """Redraw the scatter from the current controls (the selected window stays).
+
+        Parameters
+        ----------
+        change : dict, optional
+            The traitlets change that triggered it (ignored); ``None`` when called directly.
+        """
         self.message.value = ""
         replace_figure(self.figure, self._scatter())
         self._connect_clicks()

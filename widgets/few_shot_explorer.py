@@ -14,12 +14,12 @@ import plotly.graph_objects as go
 from lsmkit.metrics import CLASSIFICATION_METRICS
 from lsmkit.probe_plots import METRIC_TITLES, few_shot_figure
 
-from ._figure import replace_figure
+from ._figure import ExplorerBox, replace_figure
 
 __all__ = ["FewShotExplorer"]
 
 
-class FewShotExplorer(widgets.VBox):
+class FewShotExplorer(ExplorerBox):
     """Metric, method and ``k`` controls over live few-shot curves and a ranked readout.
 
     Parameters
@@ -82,7 +82,17 @@ class FewShotExplorer(widgets.VBox):
         self.add_class("lsmkit-few-shot-explorer")  # a stable hook for styling and browser tests
 
     def summary(self, metric: str | None = None) -> pd.DataFrame:
-        """:func:`lsmkit.probe.summarise` of one metric (default the current one), cached."""
+        """:func:`lsmkit.probe.summarise` of one metric, cached.
+
+        Parameters
+        ----------
+        metric : str, optional
+            A metric column of the table; default the current choice.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         metric = metric or self.metric.value
         if metric not in self._summaries:
             from lsmkit.probe import summarise  # lsmkit.probe imports PyTorch: only when needed
@@ -92,7 +102,13 @@ class FewShotExplorer(widgets.VBox):
         return self._summaries[metric]
 
     def refresh(self, change=None) -> None:
-        """Redraw the figure and the readout from the current controls."""
+        """Redraw the figure and the readout from the current controls.
+
+        Parameters
+        ----------
+        change : dict, optional
+            The traitlets change that triggered it (ignored); ``None`` when called directly.
+        """
         if not self.methods.value:  # keep the last figure, say why
             self.message.value = "<span style='color:#b00'>select at least one method</span>"
             return

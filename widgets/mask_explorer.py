@@ -51,7 +51,9 @@ class MaskExplorer(WindowExplorer):
     window : int, default 0
         Position in the batch of the window shown first.
     task : {"random", "interpolation", "extrapolation", "sensors"}, default "interpolation"
-        Mask type shown first; ``size`` its size (default: 80%, 60 minutes or 2 channels).
+        Mask type shown first.
+    size : float or int, optional
+        Its size: a fraction of patches, minutes or channels (default 80%, 60 minutes or 2 channels).
     profile : str, default "full"
         Device profile (:data:`lsmkit.DEVICE_PROFILES`): the window as that device records it, the
         other channels absent (never filled, never scored).
@@ -104,7 +106,17 @@ class MaskExplorer(WindowExplorer):
                 tuple(sorted(self.hide.value)))
 
     def mask(self, one: xr.Dataset | None = None) -> xr.DataArray:
-        """The mask on show (for the one-window batch :meth:`one`), drawn from the window's seed."""
+        """The mask on show, drawn from the window's seed.
+
+        Parameters
+        ----------
+        one : xarray.Dataset, optional
+            The one-window batch to mask; default :meth:`one`, the window on show.
+
+        Returns
+        -------
+        xarray.DataArray
+        """
         one = self.one() if one is None else one
         rng = np.random.default_rng([self.seed, self.window.value])
         task, size = self.task.value, self.size.value

@@ -13,12 +13,12 @@ import xarray as xr
 from lsmkit.channels import resolve_channel
 from lsmkit.plots import DEFAULT_CHANNELS, recording_days, recording_figure
 
-from ._figure import replace_figure
+from ._figure import ExplorerBox, replace_figure
 
 __all__ = ["RecordingExplorer"]
 
 
-class RecordingExplorer(widgets.VBox):
+class RecordingExplorer(ExplorerBox):
     """Participant dropdown, day slider and channel selector over a live plotly figure.
 
     Parameters
@@ -79,7 +79,13 @@ class RecordingExplorer(widgets.VBox):
             self.refresh()
 
     def refresh(self, change=None):
-        """Redraw the figure in place from the current control values."""
+        """Redraw the figure in place from the current control values.
+
+        Parameters
+        ----------
+        change : dict, optional
+            The traitlets change that triggered it (ignored); ``None`` when called directly.
+        """
         try:
             new = self._build()
         except ValueError as error:  # e.g. no channel selected: keep the last figure, say why

@@ -19,6 +19,8 @@ from lsmkit.scaling import fit_power_law, fit_power_law_ols
 from lsmkit.scaling_plots import loss_vs_axis_figure, scaling_points
 from lsmkit.sweep import TASKS
 
+from ._figure import ExplorerBox
+
 __all__ = ["ScalingExplorer"]
 
 #: Law forms by control label: L = a x^b + c, L = a x^b (both robust, run bootstrap), log-log OLS.
@@ -26,7 +28,7 @@ FORMS = {"with floor: a·x^b + c": "floor", "without floor: a·x^b": "no floor",
 EXTRAPOLATE = (10, 100)
 
 
-class ScalingExplorer(widgets.VBox):
+class ScalingExplorer(ExplorerBox):
     """Task, axis and law-form controls over a live scaling figure; click points to toggle runs.
 
     Parameters
@@ -87,7 +89,18 @@ class ScalingExplorer(widgets.VBox):
         self.add_class("lsmkit-scaling-explorer")  # a stable hook for styling and browser tests
 
     def toggle(self, run: str) -> None:
-        """Move ``run`` out of the fit, or back in; refused (with a message) if the fit would fail."""
+        """Move ``run`` out of the fit, or back in; refused (with a message) if the fit would fail.
+
+        Parameters
+        ----------
+        run : str
+            A run's name (the ``run`` column of the sweep table; a click on a point passes it).
+
+        Raises
+        ------
+        ValueError
+            If ``run`` has no point on the current axis.
+        """
         if run not in set(self.points["run"]):
             runs = ", ".join(self.points["run"].unique())
             raise ValueError(f"run {run!r} has no point on this axis; its runs: {runs}")
@@ -111,7 +124,18 @@ class ScalingExplorer(widgets.VBox):
         return fit_power_law(x, y, floor=self.form.value == "floor", groups=groups, n_boot=self.n_boot, rng=self.rng)
 
     def refresh(self, change=None) -> bool:
-        """Refit and redraw from the current controls; False (and a message) if the fit failed."""
+        """Refit and redraw from the current controls.
+
+        Parameters
+        ----------
+        change : dict, optional
+            The traitlets change that triggered it (ignored); ``None`` when called directly.
+        
+        Returns
+        -------
+        bool
+            False (and a message shown) if the fit failed; the last figure and fit stay.
+        """
         start = time.perf_counter()
         out = self.points["run"].isin(self.excluded)
         fitted, held_out = self.points[~out], self.points[out]

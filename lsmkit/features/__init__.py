@@ -103,9 +103,28 @@ def streams_to_minutes(*, on_out_of_range: str = "nan", **streams) -> pd.DataFra
 
 
 def join_minutes(**frames) -> pd.DataFrame:
-    """Featurised streams (frames from the functions above, keyed as in :func:`streams_to_minutes`)
-    joined on the minute: outer join, canonical column order, ``heart_rate`` from ``beats`` where
-    they give one and from the ``heart_rate`` frame elsewhere."""
+    """Join featurised streams on the minute.
+
+    Outer join, canonical column order, ``heart_rate`` from ``beats`` where they give one and from
+    the ``heart_rate`` frame elsewhere.
+
+    Parameters
+    ----------
+    **frames
+        The featurisers' frames, keyed as in :func:`streams_to_minutes` (``beats``,
+        ``accelerometer``, ``eda``, ``temperature``, ``altitude``, ``heart_rate``); ``None``
+        leaves a stream out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per minute (index ``"timestamp"``), columns in canonical order.
+
+    Raises
+    ------
+    ValueError
+        For an unknown stream name.
+    """
     unknown = sorted(set(frames) - set(_FEATURISERS))
     if unknown:
         raise ValueError(f"unknown streams {unknown}; expected any of {list(_FEATURISERS)}")

@@ -26,7 +26,24 @@ _CONTIGUOUS_MS = 50.0
 def shannon_entropy(values, bin_ms: float = ENTROPY_BIN_MS) -> float:
     """Plug-in Shannon entropy (bits) of ``values`` in bins ``[k * bin_ms, (k + 1) * bin_ms)``.
 
-    Bins are fixed on the ms grid (not aligned to the data); empty input gives NaN.
+    Bins are fixed on the ms grid (not aligned to the data).
+
+    Parameters
+    ----------
+    values : array-like of float
+        Intervals or interval differences (ms).
+    bin_ms : float, default ENTROPY_BIN_MS
+        Bin width (ms).
+
+    Returns
+    -------
+    float
+        The entropy in bits; NaN for empty input.
+
+    Examples
+    --------
+    >>> shannon_entropy([800, 801, 900, 901])
+    1.0
     """
     values = np.asarray(values, dtype=float)
     if values.size == 0:
@@ -71,9 +88,22 @@ def rr_statistics(rr, diffs=None) -> dict[str, float]:
 
 
 def valid_beats(rr_ms) -> np.ndarray:
-    """Which beat intervals are valid: in :data:`RR_RANGE_MS` and within :data:`RR_MAX_DEVIATION`
+    """Tell which beat intervals are valid.
+
+    An interval is valid when it lies in :data:`RR_RANGE_MS` and within :data:`RR_MAX_DEVIATION`
     (20 %) of the median of the 11 in-range intervals centred on it (a median filter, robust
-    to the runs of artefacts that defeat a previous-beat rule such as Malik's)."""
+    to the runs of artefacts that defeat a previous-beat rule such as Malik's).
+
+    Parameters
+    ----------
+    rr_ms : array-like of float
+        Consecutive beat intervals (ms).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One flag per interval.
+    """
     rr = np.asarray(rr_ms, dtype=float)
     ok = (rr >= RR_RANGE_MS[0]) & (rr <= RR_RANGE_MS[1])
     ranged = pd.Series(np.where(ok, rr, np.nan))

@@ -48,7 +48,33 @@ def eda_to_minutes(times, microsiemens, *, min_seconds: int = MIN_SECONDS, on_ou
     equivalent whatever the rate) in which at least half the samples have contact. ``scl`` is
     the mean and ``scl_slope`` the least-squares slope (uS/min) of the contact samples, NaN when
     fewer than ``min_seconds`` seconds have contact. Minutes with samples in fewer than
-    ``min_seconds`` seconds are NaN throughout. Negative conductance raises ``ValueError``.
+    ``min_seconds`` seconds are NaN throughout.
+
+    Parameters
+    ----------
+    times : array-like of datetime64
+        Sample times, strictly increasing; naive UTC or tz-aware.
+    microsiemens : array-like of float
+        Skin conductance (uS), one per time, not negative.
+    min_seconds : int, default MIN_SECONDS
+        Seconds of the minute (of its 60 whole seconds, 1 to 60) that must hold samples.
+    on_out_of_range : {"nan", "raise", "keep"}, default "nan"
+        What to do with a value outside its channel's plausible range (see :mod:`lsmkit.features`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per minute (index ``"timestamp"``): ``scl``, ``scl_slope`` and ``eda_lead_contact``.
+
+    Raises
+    ------
+    TypeError
+        If ``times`` are not datetimes or the values not numbers.
+    ValueError
+        For bad input (see :mod:`lsmkit.features`): lengths that differ, times not strictly
+        increasing or NaT, values NaN or infinite or negative conductance, ``min_seconds`` not an
+        integer from 1 to 60, an unknown ``on_out_of_range``, or (with ``"raise"``) a value
+        outside its plausible range.
     """
     return _sampled("eda_to_minutes", times, microsiemens, "microsiemens", min_seconds, on_out_of_range,
                     lambda ns, v: _eda_minute(ns, v, min_seconds), ("scl", "scl_slope", "eda_lead_contact"),
@@ -56,11 +82,38 @@ def eda_to_minutes(times, microsiemens, *, min_seconds: int = MIN_SECONDS, on_ou
 
 
 def temperature_to_minutes(times, celsius, *, min_seconds: int = MIN_SECONDS, on_out_of_range: str = "nan"):
-    """Skin temperature (degC, any rate) -> ``skin_temperature`` (mean of the minute's samples) and
-    ``skin_temperature_slope`` (least-squares slope, degC/min; NaN with one sample).
+    """Skin temperature (degC, any rate) -> ``skin_temperature`` and ``skin_temperature_slope``.
 
-    Minutes with samples in fewer than ``min_seconds`` seconds are NaN; pass ``min_seconds=1``
-    for a logger that samples once a minute.
+    ``skin_temperature`` is the mean of the minute's samples and ``skin_temperature_slope`` their
+    least-squares slope (degC/min; NaN with one sample). Minutes with samples in fewer than
+    ``min_seconds`` seconds are NaN; pass ``min_seconds=1`` for a logger that samples once a
+    minute.
+
+    Parameters
+    ----------
+    times : array-like of datetime64
+        Sample times, strictly increasing; naive UTC or tz-aware.
+    celsius : array-like of float
+        Skin temperature (degC), one per time.
+    min_seconds : int, default MIN_SECONDS
+        Seconds of the minute (of its 60 whole seconds, 1 to 60) that must hold samples.
+    on_out_of_range : {"nan", "raise", "keep"}, default "nan"
+        What to do with a value outside its channel's plausible range (see :mod:`lsmkit.features`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per minute (index ``"timestamp"``): ``skin_temperature`` and ``skin_temperature_slope``.
+
+    Raises
+    ------
+    TypeError
+        If ``times`` are not datetimes or the values not numbers.
+    ValueError
+        For bad input (see :mod:`lsmkit.features`): lengths that differ, times not strictly
+        increasing or NaT, values NaN or infinite, ``min_seconds`` not an
+        integer from 1 to 60, an unknown ``on_out_of_range``, or (with ``"raise"``) a value
+        outside its plausible range.
     """
     return _sampled("temperature_to_minutes", times, celsius, "celsius", min_seconds, on_out_of_range,
                     lambda ns, v: {"skin_temperature": v.mean(), "skin_temperature_slope": _slope_per_minute(ns, v)},
@@ -68,14 +121,72 @@ def temperature_to_minutes(times, celsius, *, min_seconds: int = MIN_SECONDS, on
 
 
 def altitude_to_minutes(times, metres, *, min_seconds: int = MIN_SECONDS, on_out_of_range: str = "nan"):
-    """Barometric altitude (m, any rate) -> ``altitude_std``: the population SD (``ddof=0``) of the
-    minute's samples, NaN with fewer than two samples or samples in fewer than ``min_seconds`` seconds."""
+    """Barometric altitude (m, any rate) -> ``altitude_std``.
+
+    ``altitude_std`` is the population SD (``ddof=0``) of the minute's samples, NaN with fewer
+    than two samples or samples in fewer than ``min_seconds`` seconds.
+
+    Parameters
+    ----------
+    times : array-like of datetime64
+        Sample times, strictly increasing; naive UTC or tz-aware.
+    metres : array-like of float
+        Barometric altitude (m), one per time.
+    min_seconds : int, default MIN_SECONDS
+        Seconds of the minute (of its 60 whole seconds, 1 to 60) that must hold samples.
+    on_out_of_range : {"nan", "raise", "keep"}, default "nan"
+        What to do with a value outside its channel's plausible range (see :mod:`lsmkit.features`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per minute (index ``"timestamp"``): ``altitude_std``.
+
+    Raises
+    ------
+    TypeError
+        If ``times`` are not datetimes or the values not numbers.
+    ValueError
+        For bad input (see :mod:`lsmkit.features`): lengths that differ, times not strictly
+        increasing or NaT, values NaN or infinite, ``min_seconds`` not an
+        integer from 1 to 60, an unknown ``on_out_of_range``, or (with ``"raise"``) a value
+        outside its plausible range.
+    """
     return _sampled("altitude_to_minutes", times, metres, "metres", min_seconds, on_out_of_range,
                     lambda ns, v: {"altitude_std": v.std() if v.size >= 2 else np.nan}, ("altitude_std",))
 
 
 def heart_rate_to_minutes(times, bpm, *, min_seconds: int = MIN_SECONDS, on_out_of_range: str = "nan"):
-    """A device's own heart-rate samples (bpm, e.g. 1 Hz) -> per-minute ``heart_rate``: their mean,
-    in minutes with samples in at least ``min_seconds`` seconds."""
+    """A device's own heart-rate samples (bpm, e.g. 1 Hz) -> per-minute ``heart_rate``.
+
+    ``heart_rate`` is the mean of the minute's samples, in minutes with samples in at least
+    ``min_seconds`` seconds.
+
+    Parameters
+    ----------
+    times : array-like of datetime64
+        Sample times, strictly increasing; naive UTC or tz-aware.
+    bpm : array-like of float
+        Heart rate (bpm), one per time, not negative.
+    min_seconds : int, default MIN_SECONDS
+        Seconds of the minute (of its 60 whole seconds, 1 to 60) that must hold samples.
+    on_out_of_range : {"nan", "raise", "keep"}, default "nan"
+        What to do with a value outside its channel's plausible range (see :mod:`lsmkit.features`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per minute (index ``"timestamp"``): ``heart_rate``.
+
+    Raises
+    ------
+    TypeError
+        If ``times`` are not datetimes or the values not numbers.
+    ValueError
+        For bad input (see :mod:`lsmkit.features`): lengths that differ, times not strictly
+        increasing or NaT, values NaN or infinite or negative, ``min_seconds`` not an
+        integer from 1 to 60, an unknown ``on_out_of_range``, or (with ``"raise"``) a value
+        outside its plausible range.
+    """
     return _sampled("heart_rate_to_minutes", times, bpm, "bpm", min_seconds, on_out_of_range,
                     lambda ns, v: {"heart_rate": v.mean()}, ("heart_rate",), minimum=0.0)

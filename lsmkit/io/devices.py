@@ -50,12 +50,26 @@ def _check_path(path) -> Path:
 
 
 def guess_format(path) -> str:
-    """The name of the format whose reader recognises ``path`` (by its file names only).
+    """Return the name of the format whose reader recognises ``path`` (by its file names only).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A device export: a file, folder or zip.
+
+    Returns
+    -------
+    str
+        A key of :data:`DEVICE_FORMATS`.
 
     Raises
     ------
     ValueError
         No reader, or more than one, recognises the path; the message lists the formats.
+    TypeError
+        If ``path`` is not a str or path-like.
+    FileNotFoundError
+        If ``path`` does not exist.
     """
     path = _check_path(path)
     matches = [name for name in DEVICE_FORMATS if _reader(name).looks_like(path)]

@@ -138,7 +138,27 @@ def open_dataset(path, *, chunks: Mapping[str, int] | None = None) -> xr.Dataset
 def load_dataset(path) -> xr.Dataset:
     """Read saved recordings or windows into memory (numpy-backed) and close the file.
 
-    See :func:`open_dataset` for the lazy version.
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.nc`` file or ``.zarr`` store written by :func:`save` (or any file of the same form).
+
+    Returns
+    -------
+    xarray.Dataset
+        Validated recordings or windows, in memory.
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be read (empty, truncated, corrupt or another format) or does not hold
+        lsmkit recordings or windows.
+    FileNotFoundError
+        If ``path`` does not exist.
+
+    See Also
+    --------
+    open_dataset : The lazy version.
     """
     ds = _open(path, chunks=None)
     try:

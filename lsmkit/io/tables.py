@@ -155,13 +155,6 @@ def read_table(
         first to last minute (UTC), NaN where there is no value, participants in order of first
         appearance. ``attrs["source"]`` names the file (or ``"DataFrame"``).
 
-    Warns
-    -----
-    UserWarning
-        One per kind of change (values set to NaN, rows or columns left out, duplicates merged,
-        DST resolutions), with counts and the first affected row; emitted even when reading
-        then fails, so that an error is never the only trace of what happened before it.
-
     Raises
     ------
     TypeError
@@ -171,6 +164,13 @@ def read_table(
         Anything else that cannot be read faithfully; the message names the column, row (``line
         N`` of a file, counting the header as line 1, or ``row N`` of a DataFrame) and value,
         and what was expected.
+
+    Warns
+    -----
+    UserWarning
+        One per kind of change (values set to NaN, rows or columns left out, duplicates merged,
+        DST resolutions), with counts and the first affected row; emitted even when reading
+        then fails, so that an error is never the only trace of what happened before it.
     """
     notes: list[str] = []  # warnings, emitted at the end so that they point at the caller
     try:

@@ -68,11 +68,13 @@ def test_notebook_page_draws_plotly_figures_offline(sync_playwright, site, noteb
     p, browser, page, remote, errors = _open(sync_playwright, site / "notebooks" / f"{notebook}.html", notebook)
     try:
         page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+        # _fullData holds what plotly.js drew (the page's arrays arrive base64-encoded); paths count the lines
         drawn = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(
-            el => ({traces: (el.data || []).length, points: (el.data || []).reduce(
-                (n, t) => n + ((t.y || t.z || []).length || 0), 0)}))""")
+            el => ({traces: (el._fullData || []).length,
+                    points: (el._fullData || []).reduce((n, t) => n + (t._length || 0), 0),
+                    paths: el.querySelectorAll('.scatterlayer .trace path, .barlayer .trace path').length}))""")
         assert len(drawn) >= 2, drawn
-        assert all(figure["traces"] > 0 and figure["points"] > 0 for figure in drawn), drawn
+        assert all(figure["traces"] > 0 and figure["points"] > 0 and figure["paths"] > 0 for figure in drawn), drawn
         # the explorer's snapshot is drawn too, after its note saying the controls need a kernel
         assert page.get_by_text(f"A snapshot of {snapshot}").count() == 1
         assert page.locator(".lsmkit-snapshot ~ div .js-plotly-plot").count() >= 1

@@ -115,6 +115,20 @@ def _cell(value) -> str:
     return str(value).replace("|", "\\|")  # a bare pipe would split the Markdown cell
 
 
+def _notes(out_dir: Path, name: str) -> list[str]:
+    """The quoted notes (``> ...`` lines) at the top of ``<name>.md``, e.g. which weights it measured."""
+    path = out_dir / f"{name}.md"
+    if not path.exists():
+        return []
+    notes = []
+    for line in path.read_text().splitlines()[1:]:
+        if line.startswith("|") or line.startswith("## "):
+            break
+        if line.startswith("> "):
+            notes.append(line)
+    return notes
+
+
 def summary(out_dir: Path, outcomes: dict, quick: bool, machine: dict) -> str:
     """The README of the results folder: machine, what ran, and every headline number."""
     v = machine["versions"]
@@ -125,7 +139,8 @@ def summary(out_dir: Path, outcomes: dict, quick: bool, machine: dict) -> str:
         f"- machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, {machine['platform']}",
         "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val), "",
         "Each benchmark's own file (`<name>.md`) has its full table and how it was measured; `machine.json` "
-        "the machine in full.", "",
+        "the machine in full. One-off studies, which this command does not rerun, are in `studies/` "
+        "([studies/README.md](studies/README.md)).", "",
         "| benchmark | what it measures | this invocation | minutes |", "|---|---|---|---|",
     ]
     for b in BENCHMARKS:
@@ -140,8 +155,9 @@ def summary(out_dir: Path, outcomes: dict, quick: bool, machine: dict) -> str:
             lines += [f"### {b.name}", "", f"no `{b.name}.json` yet: see `{b.name}.md` if present", ""]
             continue
         fresh = b.name in outcomes and outcomes[b.name]["status"] == "ok"
+        notes = _notes(out_dir, b.name)
         lines += [f"### {b.name}" + ("" if fresh else f" (an earlier run, written {written})"), "",
-                  "| | |", "|---|---|", *[f"| {_cell(k)} | {_cell(val)} |" for k, val in headline.items()], ""]
+                  *notes, *([""] if notes else []), "| | |", "|---|---|", *[f"| {_cell(k)} | {_cell(val)} |" for k, val in headline.items()], ""]
     return "\n".join(lines)
 
 

@@ -71,8 +71,8 @@ html_theme_options = {
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_static_path = []
-html_js_files = ["plotly.min.js"]  # copied from the installed plotly below: the pages never reach a CDN
+html_static_path = ["_static"]
+html_js_files = ["plotly.min.js", "plotly-resize.js"]  # plotly.js copied from the installed plotly below: no CDN
 html_last_updated_fmt = None
 html_copy_source = False
 

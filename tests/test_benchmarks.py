@@ -64,6 +64,21 @@ def test_a_failing_benchmark_is_reported_the_others_still_run_and_the_exit_statu
     assert "ghost.py" in (tmp_path / "logs" / "ghost.log").read_text()
 
 
+def test_the_results_readme_carries_each_tables_quoted_notes(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("benchmarks_main", ROOT / "benchmarks" / "__main__.py")
+    runner = importlib.util.module_from_spec(spec)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setitem(sys.modules, "benchmarks_main", runner)
+    spec.loader.exec_module(runner)
+    note = "> Measured with other weights than today's."
+    (tmp_path / "simulator.md").write_text(f"# simulator\n\n{note}\n\n| a | b |\n|---|---|\n> not a note\n")
+    (tmp_path / "simulator.json").write_text(json.dumps({"headline": {"windows/s": 3}, "written": "today"}))
+    machine = {"versions": {"lsmkit": "0"}, "commit": "abc", "cpu": "cpu", "cores": 2, "memory_gib": 1, "platform": "p"}
+    readme = runner.summary(tmp_path, {}, False, machine)
+    assert readme.count(note) == 1 and "not a note" not in readme
+    assert readme.index("### simulator") < readme.index(note)
+
+
 def _script(monkeypatch, name):
     """A benchmark script imported as a module (its ``main`` does not run)."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # for the script's sibling import of _report

@@ -75,6 +75,10 @@ def test_notebook_page_draws_plotly_figures_offline(sync_playwright, site, noteb
                     paths: el.querySelectorAll('.scatterlayer .trace path, .barlayer .trace path').length}))""")
         assert len(drawn) >= 2, drawn
         assert all(figure["traces"] > 0 and figure["points"] > 0 and figure["paths"] > 0 for figure in drawn), drawn
+        # every figure fits its column once the page has loaded (docs/_static/plotly-resize.js)
+        page.wait_for_load_state("load")
+        page.wait_for_function("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).every(
+            el => el._fullLayout.width <= el.parentElement.getBoundingClientRect().width + 1)""", timeout=30_000)
         # the explorer's snapshot is drawn too, after its note saying the controls need a kernel
         assert page.get_by_text(f"A snapshot of {snapshot}").count() == 1
         assert page.locator(".lsmkit-snapshot ~ div .js-plotly-plot").count() >= 1

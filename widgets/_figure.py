@@ -36,7 +36,9 @@ def snapshot_html(name: str, figures, readout: str = "") -> str:
     """A static HTML copy of a widget's ``figures`` (plotly figures) and ``readout`` (HTML)."""
     note = (f'<p class="lsmkit-snapshot"><em>A snapshot of {html.escape(name)}: '
             "run the notebook in JupyterLab to use its controls.</em></p>")
-    parts = [pio.to_html(go.Figure(figure), include_plotlyjs=False, full_html=False) for figure in figures]
+    # the page's column sets the width: a widget's fixed width would be cut off there
+    parts = [pio.to_html(go.Figure(figure).update_layout(width=None), include_plotlyjs=False, full_html=False,
+                         config={"responsive": True}) for figure in figures]
     return note + readout + "".join(parts)
 
 

@@ -13,6 +13,8 @@ class PageHtmlRenderer(MimetypeRenderer):
     """A figure as an HTML fragment that expects plotly.js on the page."""
 
     def to_mimebundle(self, fig_dict):
+        layout = {key: value for key, value in fig_dict.get("layout", {}).items() if key != "width"}
+        fig_dict = {**fig_dict, "layout": layout}  # the page's column sets the width
         html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False, config={"responsive": True})
         return {"text/html": html}
 

@@ -222,8 +222,9 @@ def main():
         f"- machine: {_report.cpu_model()}, {args.threads} torch threads; versions: {_report.version_line()}",
         f"- model: {card['name']} ({card['parameters'] / 1e6:.2f}M parameters, {card['training']['steps']} steps; "
         f"{'instance' if card['model_config'].get('instance_norm') else 'global'} normalisation, "
-        f"{'residual over linear interpolation' if card['model_config'].get('residual') else 'direct'} decoder)"
-        + (f"; `{args.reference_label}`: {args.reference}" if args.reference else ""),
+        f"{'residual over linear interpolation' if card['model_config'].get('residual') else 'direct'} decoder"
+        + ("; one-channel windows' correction scaled by the card's correction_scale" if "correction_scale" in card else "")
+        + ")" + (f"; `{args.reference_label}`: {args.reference}" if args.reference else ""),
         f"- data: {windows.sizes['window']} windows of {args.participants} simulated participants that no training "
         f"chunk or validation set used (seed {args.seed}); part 1 took {profile_seconds:.0f} s",
         "- SAITS is not in this run: PyPOTS trained on the same thinned stream for the same wall clock is still to "

@@ -15,7 +15,7 @@ import sys
 API_MODULES = (
     "lsmkit", "lsmkit.channels", "lsmkit.data", "lsmkit.simulator", "lsmkit.samples", "lsmkit.io",
     "lsmkit.features", "lsmkit.masks", "lsmkit.baselines", "lsmkit.evaluation", "lsmkit.metrics",
-    "lsmkit.pretrained", "lsmkit.model", "lsmkit.train", "lsmkit.adaptation", "lsmkit.sweep",
+    "lsmkit.pretrained", "lsmkit.correction", "lsmkit.model", "lsmkit.train", "lsmkit.adaptation", "lsmkit.sweep",
     "lsmkit.scaling", "lsmkit.downstream", "lsmkit.probe", "lsmkit.labels", "lsmkit.physiology",
     "lsmkit.plots", "lsmkit.scaling_plots", "lsmkit.probe_plots", "lsmkit.widgets",
 )

@@ -293,7 +293,12 @@ def adapt(init: str, data, out_dir, *, steps: int = 300, held_out: float = 0.25,
     notes = (f"adapted from {init} on {config.windows} ({_count(train_path)} windows; validation on "
              f"{_count(val_path)} held-out windows, by {by}); observed channels: "
              f"{', '.join(_observed(val_path))}")
-    return export_weights(checkpoint, out_dir / name, notes=notes)
+    card_path = export_weights(checkpoint, out_dir / name, notes=notes)
+    if "correction_scale" in source.card:  # fitted for the init weights, which adapting moves only a little
+        card = json.loads(card_path.read_text())
+        card["correction_scale"] = source.card["correction_scale"]
+        card_path.write_text(json.dumps(card, indent=1))
+    return card_path
 
 
 def _save_pair(train_windows: xr.Dataset, val_windows: xr.Dataset, train_path: Path, val_path: Path) -> None:

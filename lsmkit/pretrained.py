@@ -29,6 +29,7 @@ from . import masks
 from .channels import CHANNEL_NAMES, CHANNELS
 from .data import validate_windows
 from .evaluation import TASK_SIZES
+from .correction import shrink_single_channel
 from .model import LSM, ModelConfig
 
 __all__ = ["DEFAULT_WEIGHTS", "PretrainedLSM", "load_pretrained", "list_pretrained", "export_weights"]
@@ -289,6 +290,9 @@ class PretrainedLSM:
         self.minutes = int(card["window_minutes"])
         if list(card["channels"]) != list(CHANNEL_NAMES):
             raise ValueError("the checkpoint's channel list differs from lsmkit.CHANNELS")
+        # windows that carry one channel: shrink the correction to linear interpolation (lsmkit.correction)
+        scale = card.get("correction_scale")
+        self._scale = None if scale is None else torch.tensor([float(scale[c]) for c in CHANNEL_NAMES])
 
     def __repr__(self) -> str:
         val = ", ".join(f"{k} {v:.3f}" for k, v in self.card.get("validation_mse", {}).items())
@@ -364,6 +368,8 @@ class PretrainedLSM:
             x = torch.from_numpy(z[i : i + self.batch_size]).to(device)
             h = torch.from_numpy(hidden[i : i + self.batch_size]).to(device)
             _, rec = self.model(x, h)
+            if self._scale is not None:
+                rec = shrink_single_channel(x, ~torch.isnan(x) & ~h, rec.float(), self._scale.to(device))
             out[i : i + self.batch_size] = rec.float().cpu().numpy()
         physical = out * self.std + self.mean
         return np.clip(physical, _RANGES[:, 0], _RANGES[:, 1])  # never outside what a sensor can report

@@ -1,5 +1,9 @@
 """Adapting weights to a user's recordings (lsmkit.adapt, ``lsmkit adapt``): held-out split, resume, export."""
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -63,8 +67,17 @@ def test_split_needs_two_days_or_two_participants(watch):
 
 
 def test_adapt_exports_a_card_that_loads_and_validates_on_held_out_days(base_card, watch, tmp_path):
-    card = adapt(base_card, watch, tmp_path, **FAST)
+    # the base card's shrinkage of one-channel corrections (lsmkit.correction) carries over
+    scaled = tmp_path / "base" / "tiny.json"
+    scaled.parent.mkdir()
+    shutil.copy(Path(base_card).with_suffix(".safetensors"), scaled.with_suffix(".safetensors"))
+    scale = {name: 0.5 for name in lsmkit.CHANNEL_NAMES}
+    scaled.write_text(json.dumps({**json.loads(Path(base_card).read_text()), "correction_scale": scale}))
+    base_card = str(scaled)
+    card = adapt(base_card, watch, tmp_path / "run", **FAST)
+    tmp_path = tmp_path / "run"
     model = lsmkit.load_pretrained(str(card))
+    assert model.card["correction_scale"] == scale
     assert model.card["training"]["steps"] == 4
     config = model.card["training"]["config"]
     assert config["init"] == base_card and config["lr"] == ADAPT_RECIPE["lr"]

@@ -313,3 +313,17 @@ def test_validation_on_stored_windows_takes_them_instead_of_simulated_participan
     stored = windows["signal"].values
     for w in val["signal"].values:  # each one of the stored windows
         assert any(np.array_equal(w, s, equal_nan=True) for s in stored)
+
+
+def test_bound_heap_fixes_glibcs_mmap_threshold_and_is_a_no_op_elsewhere(monkeypatch):
+    import ctypes
+
+    from lsmkit.train import bound_heap
+
+    assert bound_heap() is True  # Linux with glibc, as on every machine the suite runs on
+
+    def no_libc(*args, **kwargs):
+        raise OSError("no such library")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_libc)
+    assert bound_heap() is False

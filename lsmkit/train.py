@@ -375,11 +375,10 @@ class WindowStream:
         if self._stored is not None:
             rows = self._block(k)
             order = np.random.default_rng([c.seed, 4, k]).permutation(rows.stop - rows.start)
-            # the block's rows are spread over all of its compressed chunks: every rank decompresses them
-            # all, so read the block as one slice (no fancy indexing through dask) and keep this rank's rows
-            block = self._stored.isel(window=rows).values  # (W, T, C)
-            signal = block[order[self.rank :: self.world]]  # this rank's rows, in the order it trains on them
-            del block
+            mine = rows.start + order[self.rank :: self.world]  # store rows, in the order this rank trains on them
+            ascending = np.argsort(mine)  # read in store order, then put back in training order
+            signal = np.empty((len(mine), c.minutes, len(CHANNEL_NAMES)), dtype=np.float32)
+            signal[ascending] = self._stored.isel(window=mine[ascending]).values
             n_windows = rows.stop - rows.start
         else:
             cohort = simulate(c.participants_per_chunk, c.days_per_chunk, seed=np.random.SeedSequence([c.seed, 1, k]))
@@ -720,7 +719,7 @@ def bound_heap(threshold: int = MMAP_THRESHOLD) -> bool:
     glibc raises its threshold after each large buffer is freed (up to 32 MB), after which every
     store block, decompressed chunk and batch comes from the heap, which only grows. A fixed
     threshold keeps the resident size near what training holds: 200 steps of a tiny model from a
-    5 GB window store peaked at 835-843 MB instead of 1,016-1,038 MB, at the same step rate within
+    5 GB window store peaked at 836-853 MB instead of 1,080-1,110 MB, at the same step rate within
     run-to-run noise (two runs each, 2-core AVX-512 EPYC, ``benchmarks/readers.py``'s training phase).
 
     Parameters

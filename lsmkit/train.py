@@ -733,12 +733,10 @@ def bound_heap(threshold: int = MMAP_THRESHOLD) -> bool:
         Whether the threshold was set (False where the C library is not glibc).
     """
     import ctypes
-    import ctypes.util
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl without mallopt)
+        mallopt = ctypes.CDLL(None).mallopt  # the C library already loaded into this process
+    except (OSError, AttributeError, TypeError):  # not glibc (macOS, Windows, musl without mallopt)
         return False
     M_MMAP_THRESHOLD = -3  # <malloc.h>
     return bool(mallopt(M_MMAP_THRESHOLD, int(threshold)))

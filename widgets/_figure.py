@@ -32,14 +32,21 @@ def replace_figure(widget: go.FigureWidget, new: go.Figure) -> None:
         widget.layout = new.layout
 
 
+def figure_html(figure) -> str:
+    """A plotly figure as an HTML fragment for a page that loads plotly.js itself.
+
+    The page's column sets the width (a fixed width would be cut off there). The documentation
+    build draws every notebook figure with it, and the widgets' snapshots below.
+    """
+    figure = go.Figure(figure).update_layout(width=None)
+    return pio.to_html(figure, include_plotlyjs=False, full_html=False, config={"responsive": True})
+
+
 def snapshot_html(name: str, figures, readout: str = "") -> str:
     """A static HTML copy of a widget's ``figures`` (plotly figures) and ``readout`` (HTML)."""
     note = (f'<p class="lsmkit-snapshot"><em>A snapshot of {html.escape(name)}: '
             "run the notebook in JupyterLab to use its controls.</em></p>")
-    # the page's column sets the width: a widget's fixed width would be cut off there
-    parts = [pio.to_html(go.Figure(figure).update_layout(width=None), include_plotlyjs=False, full_html=False,
-                         config={"responsive": True}) for figure in figures]
-    return note + readout + "".join(parts)
+    return note + readout + "".join(figure_html(figure) for figure in figures)
 
 
 class ExplorerBox(widgets.VBox):
